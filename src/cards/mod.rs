@@ -1,0 +1,1 @@
+//! Facts and decisions rendered as CDS Hooks cards, suggestions and links.

@@ -1,0 +1,1 @@
+//! Typed configuration (TOML); every key optional with a safe default.

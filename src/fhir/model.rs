@@ -1,0 +1,629 @@
+//! Typed serde views of the FHIR R4 elements the rules read.
+//!
+//! These are deliberately *views*, not a full FHIR model: every struct ignores unknown fields,
+//! and the shape deviations real clients send are tolerated (a single object where R4 has an
+//! array, DSTU2 `MedicationOrder`, DSTU2 string statuses, a top-level DSTU2 `doseQuantity`).
+//! Parsing happens one resource at a time (see [`parse_resource`]) so that one bad resource
+//! is skipped with a reason instead of failing the whole request.
+
+use chrono::NaiveDate;
+use serde::de::{self, Deserializer};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+// ---------------------------------------------------------------------------------------------
+// Data types
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Coding {
+    pub system: Option<String>,
+    pub code: Option<String>,
+    pub display: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CodeableConcept {
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub coding: Vec<Coding>,
+    pub text: Option<String>,
+}
+
+impl CodeableConcept {
+    /// A concept holding just a code (used for DSTU2 string statuses).
+    pub fn from_code(code: &str) -> Self {
+        CodeableConcept {
+            coding: vec![Coding {
+                system: None,
+                code: Some(code.to_string()),
+                display: None,
+            }],
+            text: None,
+        }
+    }
+
+    /// True when any coding carries `code` (system ignored; used for status concepts).
+    pub fn has_code(&self, code: &str) -> bool {
+        self.coding.iter().any(|c| c.code.as_deref() == Some(code))
+    }
+
+    /// The first human-readable label: text, else the first coding display, else code.
+    pub fn label(&self) -> Option<&str> {
+        self.text
+            .as_deref()
+            .or_else(|| self.coding.iter().find_map(|c| c.display.as_deref()))
+            .or_else(|| self.coding.iter().find_map(|c| c.code.as_deref()))
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Reference {
+    pub reference: Option<String>,
+    pub display: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Quantity {
+    pub value: Option<f64>,
+    pub comparator: Option<String>,
+    pub unit: Option<String>,
+    pub system: Option<String>,
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Period {
+    pub start: Option<FhirDate>,
+    pub end: Option<FhirDate>,
+}
+
+/// A FHIR `date`, `dateTime` or `instant`, reduced to its calendar day.
+///
+/// Partial dates are accepted ("2024" → 2024-01-01, "2024-05" → 2024-05-01). A value that is
+/// not a date at all fails the resource's parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FhirDate(pub NaiveDate);
+
+impl FhirDate {
+    pub fn parse(s: &str) -> Option<FhirDate> {
+        let s = s.trim();
+        let ymd = |y: &str, m: &str, d: &str| -> Option<FhirDate> {
+            NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?).map(FhirDate)
+        };
+        match s.len() {
+            4 => ymd(s, "1", "1"),
+            7 if s.as_bytes()[4] == b'-' => ymd(&s[0..4], &s[5..7], "1"),
+            n if n >= 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-' => {
+                ymd(&s[0..4], &s[5..7], &s[8..10])
+            }
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for FhirDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%d"))
+    }
+}
+
+impl<'de> Deserialize<'de> for FhirDate {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        FhirDate::parse(&s).ok_or_else(|| de::Error::custom(format!("not a FHIR date: {s:?}")))
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Meta {
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub tag: Vec<Coding>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resources
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Patient {
+    pub id: Option<String>,
+    pub gender: Option<String>,
+    pub birth_date: Option<FhirDate>,
+}
+
+/// R4 Condition; DSTU2 string statuses and `patient` are accepted.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Condition {
+    pub id: Option<String>,
+    #[serde(default, deserialize_with = "status_concept")]
+    pub clinical_status: Option<CodeableConcept>,
+    #[serde(default, deserialize_with = "status_concept")]
+    pub verification_status: Option<CodeableConcept>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub category: Vec<CodeableConcept>,
+    pub code: Option<CodeableConcept>,
+    #[serde(alias = "patient")]
+    pub subject: Option<Reference>,
+    pub onset_date_time: Option<FhirDate>,
+    pub onset_period: Option<Period>,
+    pub abatement_date_time: Option<FhirDate>,
+    #[serde(alias = "dateRecorded")]
+    pub recorded_date: Option<FhirDate>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ObservationComponent {
+    pub code: Option<CodeableConcept>,
+    pub value_quantity: Option<Quantity>,
+    pub value_codeable_concept: Option<CodeableConcept>,
+    pub value_string: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Observation {
+    pub id: Option<String>,
+    pub status: Option<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub category: Vec<CodeableConcept>,
+    pub code: Option<CodeableConcept>,
+    #[serde(alias = "patient")]
+    pub subject: Option<Reference>,
+    pub effective_date_time: Option<FhirDate>,
+    pub effective_period: Option<Period>,
+    pub effective_instant: Option<FhirDate>,
+    pub issued: Option<FhirDate>,
+    pub value_quantity: Option<Quantity>,
+    pub value_codeable_concept: Option<CodeableConcept>,
+    pub value_string: Option<String>,
+    pub value_integer: Option<i64>,
+    pub value_boolean: Option<bool>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub interpretation: Vec<CodeableConcept>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub component: Vec<ObservationComponent>,
+}
+
+impl Observation {
+    /// The clinically relevant date: effective[x], else issued.
+    pub fn date(&self) -> Option<FhirDate> {
+        self.effective_date_time
+            .or(self.effective_instant)
+            .or_else(|| self.effective_period.as_ref().and_then(|p| p.end.or(p.start)))
+            .or(self.issued)
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TimingRepeat {
+    pub frequency: Option<f64>,
+    pub frequency_max: Option<f64>,
+    pub period: Option<f64>,
+    pub period_unit: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Timing {
+    pub repeat: Option<TimingRepeat>,
+    pub code: Option<CodeableConcept>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DoseAndRate {
+    pub dose_quantity: Option<Quantity>,
+}
+
+/// R4 Dosage; the DSTU2 top-level `doseQuantity` is kept in [`Dosage::dose_quantity`].
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Dosage {
+    pub text: Option<String>,
+    pub timing: Option<Timing>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub dose_and_rate: Vec<DoseAndRate>,
+    /// DSTU2 `MedicationOrder.dosageInstruction.doseQuantity`.
+    pub dose_quantity: Option<Quantity>,
+    pub route: Option<CodeableConcept>,
+    pub as_needed_boolean: Option<bool>,
+}
+
+impl Dosage {
+    /// The dose per administration, from R4 `doseAndRate` or the DSTU2 top-level field.
+    pub fn dose(&self) -> Option<&Quantity> {
+        self.dose_and_rate
+            .iter()
+            .find_map(|d| d.dose_quantity.as_ref())
+            .or(self.dose_quantity.as_ref())
+    }
+}
+
+/// A medication order: R4 MedicationRequest, or DSTU2 MedicationOrder normalised into it
+/// (`patient` → `subject`, `dateWritten` → `authored_on`).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct MedicationRequest {
+    pub id: Option<String>,
+    pub status: Option<String>,
+    pub intent: Option<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub category: Vec<CodeableConcept>,
+    pub medication_codeable_concept: Option<CodeableConcept>,
+    pub medication_reference: Option<Reference>,
+    #[serde(alias = "patient")]
+    pub subject: Option<Reference>,
+    #[serde(alias = "dateWritten")]
+    pub authored_on: Option<FhirDate>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub reason_code: Vec<CodeableConcept>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub dosage_instruction: Vec<Dosage>,
+    /// Contained resources (a contained Medication is looked up by `#id`).
+    #[serde(default, deserialize_with = "contained")]
+    pub contained: Vec<Medication>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct MedicationStatement {
+    pub id: Option<String>,
+    pub status: Option<String>,
+    pub medication_codeable_concept: Option<CodeableConcept>,
+    pub medication_reference: Option<Reference>,
+    #[serde(alias = "patient")]
+    pub subject: Option<Reference>,
+    pub effective_date_time: Option<FhirDate>,
+    pub effective_period: Option<Period>,
+    pub date_asserted: Option<FhirDate>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub dosage: Vec<Dosage>,
+    #[serde(default, deserialize_with = "contained")]
+    pub contained: Vec<Medication>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Ingredient {
+    pub item_codeable_concept: Option<CodeableConcept>,
+    pub item_reference: Option<Reference>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Medication {
+    pub id: Option<String>,
+    pub code: Option<CodeableConcept>,
+    pub form: Option<CodeableConcept>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub ingredient: Vec<Ingredient>,
+}
+
+/// R4 Immunization; DSTU2 `date` is accepted for `occurrenceDateTime`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Immunization {
+    pub id: Option<String>,
+    pub status: Option<String>,
+    pub vaccine_code: Option<CodeableConcept>,
+    #[serde(alias = "patient")]
+    pub subject: Option<Reference>,
+    #[serde(alias = "date")]
+    pub occurrence_date_time: Option<FhirDate>,
+    pub recorded: Option<FhirDate>,
+    /// DSTU2 only: true when the vaccine was not given.
+    pub was_not_given: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct OperationOutcomeIssue {
+    pub severity: Option<String>,
+    pub code: Option<String>,
+    pub diagnostics: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct OperationOutcome {
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub issue: Vec<OperationOutcomeIssue>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BundleLink {
+    pub relation: Option<String>,
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BundleEntry {
+    pub full_url: Option<String>,
+    pub resource: Option<Box<RawValue>>,
+}
+
+/// A Bundle whose entries are kept raw, so each resource parses (or fails) on its own.
+/// `type` and `total` are optional: the sandbox omits `type`, and `total` is never assumed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Bundle {
+    #[serde(rename = "type")]
+    pub bundle_type: Option<String>,
+    pub total: Option<u64>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub link: Vec<BundleLink>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub entry: Vec<BundleEntry>,
+}
+
+impl Bundle {
+    /// The `next` page link, when present.
+    pub fn next_link(&self) -> Option<&str> {
+        self.link
+            .iter()
+            .find(|l| l.relation.as_deref() == Some("next"))
+            .and_then(|l| l.url.as_deref())
+    }
+}
+
+/// One parsed resource. `Other` keeps the type name of resources the rules do not read.
+#[derive(Debug, Clone)]
+pub enum Resource {
+    Patient(Patient),
+    Condition(Condition),
+    Observation(Observation),
+    MedicationRequest(MedicationRequest),
+    MedicationStatement(MedicationStatement),
+    Medication(Medication),
+    Immunization(Immunization),
+    OperationOutcome(OperationOutcome),
+    Bundle(Bundle),
+    Other(String),
+}
+
+impl Resource {
+    pub fn type_name(&self) -> &str {
+        match self {
+            Resource::Patient(_) => "Patient",
+            Resource::Condition(_) => "Condition",
+            Resource::Observation(_) => "Observation",
+            Resource::MedicationRequest(_) => "MedicationRequest",
+            Resource::MedicationStatement(_) => "MedicationStatement",
+            Resource::Medication(_) => "Medication",
+            Resource::Immunization(_) => "Immunization",
+            Resource::OperationOutcome(_) => "OperationOutcome",
+            Resource::Bundle(_) => "Bundle",
+            Resource::Other(t) => t,
+        }
+    }
+}
+
+/// Why one resource could not be read. Never holds patient data: only the resource type
+/// (when it could be seen) and serde's message with its location.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParseFailure {
+    pub resource_type: Option<String>,
+    pub reason: String,
+}
+
+impl std::fmt::Display for ParseFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.resource_type {
+            Some(t) => write!(f, "{t}: {}", self.reason),
+            None => write!(f, "resource of unknown type: {}", self.reason),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Head<'a> {
+    #[serde(rename = "resourceType", borrow)]
+    resource_type: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// Parse one raw FHIR resource into its typed view. DSTU2 `MedicationOrder` becomes a
+/// [`MedicationRequest`].
+pub fn parse_resource(raw: &RawValue) -> Result<Resource, ParseFailure> {
+    let text = raw.get();
+    let head: Head = serde_json::from_str(text).map_err(|e| ParseFailure {
+        resource_type: None,
+        reason: scrub(&e),
+    })?;
+    let Some(rt) = head.resource_type else {
+        return Err(ParseFailure {
+            resource_type: None,
+            reason: "no resourceType".into(),
+        });
+    };
+    fn typed<'a, T: Deserialize<'a>>(text: &'a str, rt: &str) -> Result<T, ParseFailure> {
+        serde_json::from_str(text).map_err(|e| ParseFailure {
+            resource_type: Some(rt.to_string()),
+            reason: scrub(&e),
+        })
+    }
+    Ok(match rt.as_ref() {
+        "Patient" => Resource::Patient(typed(text, &rt)?),
+        "Condition" => Resource::Condition(typed(text, &rt)?),
+        "Observation" => Resource::Observation(typed(text, &rt)?),
+        "MedicationRequest" | "MedicationOrder" => Resource::MedicationRequest(typed(text, &rt)?),
+        "MedicationStatement" => Resource::MedicationStatement(typed(text, &rt)?),
+        "Medication" => Resource::Medication(typed(text, &rt)?),
+        "Immunization" => Resource::Immunization(typed(text, &rt)?),
+        "OperationOutcome" => Resource::OperationOutcome(typed(text, &rt)?),
+        "Bundle" => Resource::Bundle(typed(text, &rt)?),
+        other => Resource::Other(other.to_string()),
+    })
+}
+
+/// Parse a resource from a JSON text (convenience for tests and callers without a RawValue).
+pub fn parse_resource_str(text: &str) -> Result<Resource, ParseFailure> {
+    let raw: Box<RawValue> = serde_json::from_str(text).map_err(|e| ParseFailure {
+        resource_type: None,
+        reason: scrub(&e),
+    })?;
+    parse_resource(&raw)
+}
+
+/// serde_json's error message, which names the problem and its line/column but may quote a
+/// string from the input ("invalid type: string \"...\""): quoted fragments are cut so that
+/// no patient data reaches a log.
+fn scrub(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    let mut out = String::with_capacity(msg.len());
+    let mut in_quote = false;
+    for ch in msg.chars() {
+        if ch == '"' {
+            if !in_quote {
+                out.push_str("\"…");
+            }
+            in_quote = !in_quote;
+            if !in_quote {
+                out.push('"');
+            }
+            continue;
+        }
+        if !in_quote {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tolerant deserializers
+// ---------------------------------------------------------------------------------------------
+
+/// Accept an array, a single object (sandbox quirk) or null. Streams (no buffering), so it
+/// also works for raw values inside arrays.
+pub fn one_or_many<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct V<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> de::Visitor<'de> for V<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an array, a single object or null")
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Vec<T>, D2::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+            while let Some(x) = seq.next_element()? {
+                out.push(x);
+            }
+            Ok(out)
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Vec<T>, A::Error> {
+            Ok(vec![T::deserialize(de::value::MapAccessDeserializer::new(map))?])
+        }
+    }
+    d.deserialize_any(V(std::marker::PhantomData))
+}
+
+/// R4 CodeableConcept, or a DSTU2 plain code string.
+fn status_concept<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CodeableConcept>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Status {
+        Code(String),
+        Concept(CodeableConcept),
+    }
+    Ok(match Option::<Status>::deserialize(d)? {
+        None => None,
+        Some(Status::Code(s)) => Some(CodeableConcept::from_code(&s)),
+        Some(Status::Concept(c)) => Some(c),
+    })
+}
+
+/// Keep contained Medications, skip any other contained resource.
+fn contained<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Medication>, D::Error> {
+    let raws: Vec<Box<RawValue>> = Option::<Vec<Box<RawValue>>>::deserialize(d)?.unwrap_or_default();
+    let mut out = Vec::new();
+    for raw in raws {
+        if let Ok(Resource::Medication(m)) = parse_resource(&raw) {
+            out.push(m);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_accept_partial_and_datetime() {
+        assert_eq!(FhirDate::parse("2024").unwrap().to_string(), "2024-01-01");
+        assert_eq!(FhirDate::parse("2024-05").unwrap().to_string(), "2024-05-01");
+        assert_eq!(
+            FhirDate::parse("2024-05-17T10:00:00+02:00").unwrap().to_string(),
+            "2024-05-17"
+        );
+        assert!(FhirDate::parse("yesterday").is_none());
+        assert!(FhirDate::parse("2024-13-01").is_none());
+    }
+
+    #[test]
+    fn dstu2_medication_order_normalises() {
+        let r = parse_resource_str(
+            r#"{"resourceType":"MedicationOrder","id":"order-123","patient":{"reference":"Patient/p"},
+            "dateWritten":"2024-01-02","medicationCodeableConcept":{"text":"tofacitinib 5 MG Oral Tablet"},
+            "dosageInstruction":[{"doseQuantity":{"value":1,"unit":"tablet"},"timing":{"repeat":{"frequency":2,"period":1,"periodUnit":"d"}}}]}"#,
+        )
+        .unwrap();
+        let Resource::MedicationRequest(m) = r else { panic!("not a MedicationRequest") };
+        assert_eq!(m.subject.unwrap().reference.as_deref(), Some("Patient/p"));
+        assert_eq!(m.authored_on.unwrap().to_string(), "2024-01-02");
+        assert_eq!(m.dosage_instruction[0].dose().unwrap().value, Some(1.0));
+    }
+
+    #[test]
+    fn single_object_category_and_string_status() {
+        let r = parse_resource_str(
+            r#"{"resourceType":"Condition","clinicalStatus":"active","verificationStatus":"confirmed",
+            "category":{"text":"problem"},"code":{"coding":{"system":"http://snomed.info/sct","code":"55464009"}}}"#,
+        )
+        .unwrap();
+        let Resource::Condition(c) = r else { panic!("not a Condition") };
+        assert!(c.clinical_status.unwrap().has_code("active"));
+        assert_eq!(c.category.len(), 1);
+        assert_eq!(c.code.unwrap().coding[0].code.as_deref(), Some("55464009"));
+    }
+
+    #[test]
+    fn failure_names_type_but_not_values() {
+        let e = parse_resource_str(
+            r#"{"resourceType":"Observation","status":"final","valueQuantity":{"value":"Jane Doe"}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.resource_type.as_deref(), Some("Observation"));
+        assert!(!e.reason.contains("Jane"), "{}", e.reason);
+    }
+
+    #[test]
+    fn unknown_resource_types_are_kept_as_other() {
+        let r = parse_resource_str(r#"{"resourceType":"Encounter","id":"e1"}"#).unwrap();
+        assert_eq!(r.type_name(), "Encounter");
+    }
+}

@@ -1,0 +1,3 @@
+fn main() {
+    println!("jak-sle-cds: not yet wired");
+}

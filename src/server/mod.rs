@@ -1,0 +1,1 @@
+//! The HTTP edge: actix-web app, routes, authentication, CORS and error mapping.

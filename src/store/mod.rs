@@ -1,0 +1,1 @@
+//! Durable feedback and audit records (SQLite by default, PostgreSQL by URL).
