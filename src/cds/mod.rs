@@ -2,6 +2,7 @@
 //! the response cards ([`card`]).
 
 pub mod card;
+pub mod feedback;
 pub mod request;
 
 pub use card::{Action, ActionType, Card, CdsResponse, Coding, Indicator, Link, Source, Suggestion};

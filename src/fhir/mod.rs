@@ -2,6 +2,7 @@
 //! facts are derived from ([`record`]), prefetch handling and the FHIR-server fallback.
 
 pub mod model;
+pub mod gather;
 pub mod record;
 
 pub use model::{parse_resource, parse_resource_str, ParseFailure, Resource};

@@ -1,1 +1,3 @@
 //! The HTTP edge: actix-web app, routes, authentication, CORS and error mapping.
+
+pub mod auth;
