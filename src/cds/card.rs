@@ -7,7 +7,11 @@ use serde_json::Value;
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct CdsResponse {
     pub cards: Vec<Card>,
-    #[serde(rename = "systemActions", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "systemActions",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub system_actions: Vec<Action>,
 }
 
@@ -118,7 +122,11 @@ pub struct Card {
     pub suggestions: Vec<Suggestion>,
     #[serde(rename = "selectionBehavior", skip_serializing_if = "Option::is_none")]
     pub selection_behavior: Option<SelectionBehavior>,
-    #[serde(rename = "overrideReasons", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "overrideReasons",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub override_reasons: Vec<Coding>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<Link>,

@@ -5,5 +5,7 @@ pub mod card;
 pub mod feedback;
 pub mod request;
 
-pub use card::{Action, ActionType, Card, CdsResponse, Coding, Indicator, Link, Source, Suggestion};
+pub use card::{
+    Action, ActionType, Card, CdsResponse, Coding, Indicator, Link, Source, Suggestion,
+};
 pub use request::{DraftOrder, Hook, OrderContext};

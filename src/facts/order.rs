@@ -5,7 +5,9 @@ use crate::fhir::PatientRecord;
 use crate::knowledge::Knowledge;
 
 /// Systemic JAK inhibitors and the TYK2 inhibitor deucravacitinib (knowledge.md 3a).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Deserialize, serde::Serialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Agent {
     Baricitinib,

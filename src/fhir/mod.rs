@@ -1,8 +1,8 @@
 //! Gathering the patient's FHIR data: typed views of R4 resources ([`model`]), the record the
 //! facts are derived from ([`record`]), prefetch handling and the FHIR-server fallback.
 
-pub mod model;
 pub mod gather;
+pub mod model;
 pub mod record;
 
 pub use model::{parse_resource, parse_resource_str, ParseFailure, Resource};

@@ -198,7 +198,11 @@ impl Observation {
     pub fn date(&self) -> Option<FhirDate> {
         self.effective_date_time
             .or(self.effective_instant)
-            .or_else(|| self.effective_period.as_ref().and_then(|p| p.end.or(p.start)))
+            .or_else(|| {
+                self.effective_period
+                    .as_ref()
+                    .and_then(|p| p.end.or(p.start))
+            })
             .or(self.issued)
     }
 }
@@ -535,7 +539,9 @@ where
             Ok(out)
         }
         fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Vec<T>, A::Error> {
-            Ok(vec![T::deserialize(de::value::MapAccessDeserializer::new(map))?])
+            Ok(vec![T::deserialize(
+                de::value::MapAccessDeserializer::new(map),
+            )?])
         }
     }
     d.deserialize_any(V(std::marker::PhantomData))
@@ -558,7 +564,8 @@ fn status_concept<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CodeableConc
 
 /// Keep contained Medications, skip any other contained resource.
 fn contained<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Medication>, D::Error> {
-    let raws: Vec<Box<RawValue>> = Option::<Vec<Box<RawValue>>>::deserialize(d)?.unwrap_or_default();
+    let raws: Vec<Box<RawValue>> =
+        Option::<Vec<Box<RawValue>>>::deserialize(d)?.unwrap_or_default();
     let mut out = Vec::new();
     for raw in raws {
         if let Ok(Resource::Medication(m)) = parse_resource(&raw) {
@@ -575,9 +582,14 @@ mod tests {
     #[test]
     fn dates_accept_partial_and_datetime() {
         assert_eq!(FhirDate::parse("2024").unwrap().to_string(), "2024-01-01");
-        assert_eq!(FhirDate::parse("2024-05").unwrap().to_string(), "2024-05-01");
         assert_eq!(
-            FhirDate::parse("2024-05-17T10:00:00+02:00").unwrap().to_string(),
+            FhirDate::parse("2024-05").unwrap().to_string(),
+            "2024-05-01"
+        );
+        assert_eq!(
+            FhirDate::parse("2024-05-17T10:00:00+02:00")
+                .unwrap()
+                .to_string(),
             "2024-05-17"
         );
         assert!(FhirDate::parse("yesterday").is_none());
@@ -592,7 +604,9 @@ mod tests {
             "dosageInstruction":[{"doseQuantity":{"value":1,"unit":"tablet"},"timing":{"repeat":{"frequency":2,"period":1,"periodUnit":"d"}}}]}"#,
         )
         .unwrap();
-        let Resource::MedicationRequest(m) = r else { panic!("not a MedicationRequest") };
+        let Resource::MedicationRequest(m) = r else {
+            panic!("not a MedicationRequest")
+        };
         assert_eq!(m.subject.unwrap().reference.as_deref(), Some("Patient/p"));
         assert_eq!(m.authored_on.unwrap().to_string(), "2024-01-02");
         assert_eq!(m.dosage_instruction[0].dose().unwrap().value, Some(1.0));
@@ -605,7 +619,9 @@ mod tests {
             "category":{"text":"problem"},"code":{"coding":{"system":"http://snomed.info/sct","code":"55464009"}}}"#,
         )
         .unwrap();
-        let Resource::Condition(c) = r else { panic!("not a Condition") };
+        let Resource::Condition(c) = r else {
+            panic!("not a Condition")
+        };
         assert!(c.clinical_status.unwrap().has_code("active"));
         assert_eq!(c.category.len(), 1);
         assert_eq!(c.code.unwrap().coding[0].code.as_deref(), Some("55464009"));

@@ -99,7 +99,9 @@ impl PatientRecord {
     /// Find a Medication by a reference ("Medication/x", "x", or a full URL ending in it).
     pub fn medication(&self, reference: &str) -> Option<&Medication> {
         let id = reference.rsplit('/').next().unwrap_or(reference);
-        self.medications.iter().find(|m| m.id.as_deref() == Some(id))
+        self.medications
+            .iter()
+            .find(|m| m.id.as_deref() == Some(id))
     }
 }
 
@@ -123,6 +125,9 @@ mod tests {
         assert_eq!(rec.conditions.len(), 1);
         assert_eq!(rec.observations.len(), 1);
         assert_eq!(rec.unreadable.len(), 1);
-        assert_eq!(rec.unreadable[0].resource_type.as_deref(), Some("Observation"));
+        assert_eq!(
+            rec.unreadable[0].resource_type.as_deref(),
+            Some("Observation")
+        );
     }
 }

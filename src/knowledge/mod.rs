@@ -126,7 +126,10 @@ pub struct Knowledge {
 
 impl Knowledge {
     /// Load and validate all knowledge files. `profile` overrides the file's default profile.
-    pub fn load(files: &KnowledgeFiles, profile: Option<&str>) -> Result<Knowledge, KnowledgeError> {
+    pub fn load(
+        files: &KnowledgeFiles,
+        profile: Option<&str>,
+    ) -> Result<Knowledge, KnowledgeError> {
         let thresholds: Thresholds = files.json("thresholds.json")?;
         thresholds.validate()?;
         let profiles: ProfilesFile = files.json("profiles.json")?;
@@ -139,7 +142,12 @@ impl Knowledge {
                 file: "profiles.json".into(),
                 reason: format!(
                     "no profile named {profile_name:?} (known: {})",
-                    profiles.profiles.keys().cloned().collect::<Vec<_>>().join(", ")
+                    profiles
+                        .profiles
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             })?;
         Ok(Knowledge {

@@ -61,10 +61,16 @@ impl Thresholds {
             })
         };
         if self.egfr.contraindicated_below >= self.egfr.reduce_dose_below {
-            return bad("egfr", "contraindicated_below must be below reduce_dose_below");
+            return bad(
+                "egfr",
+                "contraindicated_below must be below reduce_dose_below",
+            );
         }
         if self.upcr.active_at_least_g_per_g >= self.upcr.nephrotic_at_least_g_per_g {
-            return bad("upcr", "active_at_least_g_per_g must be below nephrotic_at_least_g_per_g");
+            return bad(
+                "upcr",
+                "active_at_least_g_per_g must be below nephrotic_at_least_g_per_g",
+            );
         }
         let w = &self.windows;
         for (name, v) in [
@@ -73,7 +79,10 @@ impl Thresholds {
             ("windows.sledai_months", w.sledai_months),
             ("windows.upcr_months", w.upcr_months),
             ("windows.tb_screening_months", w.tb_screening_months),
-            ("windows.glucocorticoid_observation_days", w.glucocorticoid_observation_days),
+            (
+                "windows.glucocorticoid_observation_days",
+                w.glucocorticoid_observation_days,
+            ),
         ] {
             if v == 0 {
                 return bad(name, "must be greater than zero");

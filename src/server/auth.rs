@@ -46,6 +46,8 @@ impl Verifier {
         audience_url: &str,
     ) -> Result<Claims, AuthError> {
         let _ = (authorization, audience_url);
-        Err(AuthError::Rejected("verification not implemented yet".into()))
+        Err(AuthError::Rejected(
+            "verification not implemented yet".into(),
+        ))
     }
 }
