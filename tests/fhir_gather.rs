@@ -591,3 +591,44 @@ async fn medications_are_read_by_reference() {
         .await
         .is_empty());
 }
+
+#[tokio::test]
+async fn a_prefetch_value_that_is_not_a_resource_is_fetched() {
+    let server = MockServer::start().await;
+    expect_search(&server, "/fhir/Condition", "p1", "c1", 1).await;
+    let t = by_patient(&[("conditions", "Condition")]);
+    let req = request(
+        "p1",
+        Some(&base(&server)),
+        None,
+        json!({"conditions": "not a resource"}),
+    );
+    let rec = Gatherer::new(&settings(&allow_local()))
+        .gather(&req, &t, &keys(&["conditions"]))
+        .await
+        .unwrap();
+    assert_eq!(rec.conditions.len(), 1);
+    assert_eq!(rec.unreadable.len(), 1);
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn nothing_is_fetched_when_a_required_key_is_already_lost() {
+    let server = MockServer::start().await;
+    serve_condition(&server).await;
+    let mut t = by_patient(&[("conditions", "Condition")]);
+    t.insert(
+        "role".into(),
+        "PractitionerRole?_id={{userPractitionerRoleId}}".into(),
+    );
+    let req = request("p1", Some(&base(&server)), Some(TOKEN), json!({}));
+    assert_eq!(
+        precondition(
+            Gatherer::new(&settings(&allow_local()))
+                .gather(&req, &t, &keys(&["role", "conditions"]))
+                .await
+        ),
+        "role: not prefetched and no value for {{userPractitionerRoleId}}"
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
+}

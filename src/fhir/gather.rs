@@ -139,10 +139,11 @@ impl Gatherer {
                     let target = self.target(&base, req);
                     let queries = to_fetch.iter().map(|(key, relative)| async move {
                         let key: &str = key;
+                        let started = Instant::now();
                         let Some(url) = target.url(relative) else {
+                            log_failure(key, FetchFailure::OffServer, started);
                             return (key, Err(FetchFailure::OffServer));
                         };
-                        let started = Instant::now();
                         match tokio::time::timeout_at(deadline, self.client.fetch(key, url, target))
                             .await
                         {
