@@ -25,10 +25,10 @@ use crate::cds::request::HookRequest;
 use crate::config::FhirSettings;
 
 use super::allow::AllowList;
-use super::client::{log_failure, FetchFailure, FhirClient, Target};
+use super::client::{log_failure, FetchFailure, Fetched, FhirClient, Target};
 use super::model::{Medication, Resource};
 use super::prefetch::{classify, Missing, Prefetched};
-use super::template::{encode_component, render};
+use super::template::{encode_component, render, TemplateError};
 use super::PatientRecord;
 
 /// Most Medication references fetched for one call.
@@ -58,6 +58,7 @@ enum Unobtainable {
     NoServer,
     FetchDisabled,
     Token(String),
+    BadTemplate,
     Failed(FetchFailure),
 }
 
@@ -69,6 +70,7 @@ impl std::fmt::Display for Unobtainable {
                 f.write_str("not prefetched and the FHIR fallback fetch is disabled")
             }
             Unobtainable::Token(t) => write!(f, "not prefetched and no value for {{{{{t}}}}}"),
+            Unobtainable::BadTemplate => f.write_str("not prefetched and its template is invalid"),
             Unobtainable::Failed(e) => write!(f, "not prefetched and the FHIR query failed ({e})"),
         }
     }
@@ -119,12 +121,12 @@ impl Gatherer {
                     }
                     match render(template, &req.context) {
                         Ok(relative) => to_fetch.push((key, relative)),
-                        Err(super::template::TemplateError::Unfillable(t)) => {
+                        Err(TemplateError::Unfillable(t)) => {
                             lost.push((key, Unobtainable::Token(t)))
                         }
-                        Err(e) => {
+                        Err(e @ TemplateError::Unterminated) => {
                             tracing::error!(key = key.as_str(), error = %e, "bad prefetch template");
-                            lost.push((key, Unobtainable::Token("?".into())))
+                            lost.push((key, Unobtainable::BadTemplate))
                         }
                     }
                 }
@@ -137,24 +139,7 @@ impl Gatherer {
                     // Nothing is fetched when a required key is already lost.
                     fail_if_required(&lost, required)?;
                     let target = self.target(&base, req);
-                    let queries = to_fetch.iter().map(|(key, relative)| async move {
-                        let key: &str = key;
-                        let started = Instant::now();
-                        let Some(url) = target.url(relative) else {
-                            log_failure(key, FetchFailure::OffServer, started);
-                            return (key, Err(FetchFailure::OffServer));
-                        };
-                        match tokio::time::timeout_at(deadline, self.client.fetch(key, url, target))
-                            .await
-                        {
-                            Ok(result) => (key, result),
-                            Err(_) => {
-                                log_failure(key, FetchFailure::BudgetExceeded, started);
-                                (key, Err(FetchFailure::BudgetExceeded))
-                            }
-                        }
-                    });
-                    for (key, result) in join_all(queries).await {
+                    for (key, result) in self.fetch_all(&to_fetch, target, deadline).await {
                         match result {
                             Ok(fetched) => {
                                 for resource in fetched.resources {
@@ -189,6 +174,31 @@ impl Gatherer {
             "gather done"
         );
         Ok(record)
+    }
+
+    /// Run the queries of `to_fetch` (key, relative URL) concurrently, each bounded by
+    /// `deadline`.
+    async fn fetch_all<'k>(
+        &self,
+        to_fetch: &[(&'k str, String)],
+        target: Target<'_>,
+        deadline: tokio::time::Instant,
+    ) -> Vec<(&'k str, Result<Fetched, FetchFailure>)> {
+        let queries = to_fetch.iter().map(|&(key, ref relative)| async move {
+            let started = Instant::now();
+            let Some(url) = target.url(relative) else {
+                log_failure(key, FetchFailure::OffServer, started);
+                return (key, Err(FetchFailure::OffServer));
+            };
+            match tokio::time::timeout_at(deadline, self.client.fetch(key, url, target)).await {
+                Ok(result) => (key, result),
+                Err(_) => {
+                    log_failure(key, FetchFailure::BudgetExceeded, started);
+                    (key, Err(FetchFailure::BudgetExceeded))
+                }
+            }
+        });
+        join_all(queries).await
     }
 
     /// Read the Medications behind `references` (targets of draft orders'
