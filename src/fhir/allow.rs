@@ -251,6 +251,14 @@ mod tests {
     }
 
     #[test]
+    fn ipv6_and_upper_case_patterns() {
+        let l = list(&["http://[::1]:*", "https://FHIR.Example.org/*"]);
+        assert!(ok(&l, "http://[::1]:8080/fhir"));
+        assert!(!ok(&l, "http://[::2]:8080/fhir"));
+        assert!(ok(&l, "https://fhir.example.org/r4"));
+    }
+
+    #[test]
     fn default_port_written_out_is_the_same_server() {
         let l = list(&["http://fhir.local:80/*"]);
         assert!(ok(&l, "http://fhir.local/r4"));

@@ -192,4 +192,23 @@ mod tests {
             "Patient?_id=..%2Fadmin"
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn query_values_never_add_parameters(v in "\\PC{1,40}") {
+            let c = ctx(json!({"patientId": v.clone()}));
+            let r = render("Condition?patient={{context.patientId}}&x=1", &c).unwrap();
+            let value = r
+                .strip_prefix("Condition?patient=")
+                .and_then(|r| r.strip_suffix("&x=1"))
+                .unwrap();
+            proptest::prop_assert!(value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
+            let decoded = url::form_urlencoded::parse(format!("v={value}").as_bytes())
+                .next()
+                .map(|(_, d)| d.into_owned());
+            proptest::prop_assert_eq!(decoded, Some(v));
+        }
+    }
 }
