@@ -632,3 +632,41 @@ async fn nothing_is_fetched_when_a_required_key_is_already_lost() {
     );
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn other_patients_resources_are_dropped_and_the_key_is_unavailable() {
+    let server = MockServer::start().await;
+    // A server that ignores the patient parameter and answers with everyone's Conditions.
+    serve(
+        &server,
+        "/fhir/Condition",
+        searchset(
+            &[
+                json!({"resourceType": "Condition", "id": "mine", "subject": {"reference": "Patient/p1"}}),
+                json!({"resourceType": "Condition", "id": "theirs", "subject": {"reference": "Patient/p2"}}),
+            ],
+            None,
+        ),
+    )
+    .await;
+    serve(
+        &server,
+        "/fhir/Observation",
+        searchset(&[observation("o1")], None),
+    )
+    .await;
+    let t = by_patient(&[("conditions", "Condition"), ("labs", "Observation")]);
+    let req = request("p1", Some(&base(&server)), None, json!({}));
+    let rec = Gatherer::new(&settings(&allow_local()))
+        .gather(&req, &t, &keys(&["conditions"]))
+        .await
+        .unwrap();
+    let ids: Vec<_> = rec
+        .conditions
+        .iter()
+        .filter_map(|c| c.id.as_deref())
+        .collect();
+    assert_eq!(ids, ["mine"]);
+    assert_eq!(rec.unavailable, ["conditions"]);
+    assert_eq!(rec.observations.len(), 1);
+}

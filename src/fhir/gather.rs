@@ -28,6 +28,7 @@ use super::allow::AllowList;
 use super::client::{log_failure, FetchFailure, Fetched, FhirClient, Target};
 use super::model::{Medication, Resource};
 use super::prefetch::{classify, Missing, Prefetched};
+use super::scope::{drop_other_patients, template_type};
 use super::template::{encode_component, render, TemplateError};
 use super::PatientRecord;
 
@@ -159,6 +160,7 @@ impl Gatherer {
             }
         }
 
+        self.keep_to_patient(req, templates, &mut record);
         lost.sort_by(|a, b| a.0.cmp(b.0));
         fail_if_required(&lost, required)?;
         record
@@ -174,6 +176,29 @@ impl Gatherer {
             "gather done"
         );
         Ok(record)
+    }
+
+    /// Remove other patients' resources; the keys whose type had some become unavailable.
+    fn keep_to_patient(
+        &self,
+        req: &HookRequest,
+        templates: &BTreeMap<String, String>,
+        record: &mut PatientRecord,
+    ) {
+        let Some(patient_id) = req.context.get("patientId").and_then(|v| v.as_str()) else {
+            return;
+        };
+        let dropped = drop_other_patients(record, patient_id);
+        if dropped.is_empty() {
+            return;
+        }
+        tracing::warn!(types = ?dropped, "removed resources of other patients from the record");
+        record.unavailable.extend(
+            templates
+                .iter()
+                .filter(|(_, t)| dropped.contains(&template_type(t)))
+                .map(|(key, _)| key.clone()),
+        );
     }
 
     /// Run the queries of `to_fetch` (key, relative URL) concurrently, each bounded by

@@ -7,6 +7,7 @@ pub mod gather;
 pub mod model;
 pub mod prefetch;
 pub mod record;
+pub mod scope;
 pub mod template;
 
 pub use model::{parse_resource, parse_resource_str, ParseFailure, Resource};
