@@ -81,26 +81,30 @@ mode_auth() {
 }
 
 mode_fallback() {
-  if [ ! -f tests/fhir-server/server.mjs ]; then
-    echo "fallback mode needs tests/fhir-server (the real FHIR server of the tests)"; return 1
-  fi
-  (cd tests/fhir-server && [ -d node_modules ] || npm ci --silent)
-  python3 scripts/perf-transaction.py fixtures/perf/realistic-order-select.json "$WORK/bundle.json" "$WORK/request.json" FHIR_BASE
+  (cd tests/fhir-server && { [ -d node_modules ] || npm ci --silent --no-audit --no-fund; })
+  python3 scripts/perf-transaction.py fixtures/perf/realistic-order-select.json "$WORK/bundle.json" "$WORK/request.json"
   local node=tests/fhir-server/node_modules/.bin/node
-  "$node" tests/fhir-server/server.mjs --port 0 --bundle "$WORK/bundle.json" > "$WORK/fhir.log" 2>&1 &
+  # The test FHIR server exits when its stdin closes: hold a FIFO open as its stdin.
+  mkfifo "$WORK/fhir.in"
+  "$node" tests/fhir-server/server.mjs "$WORK/bundle.json" --port 0 < "$WORK/fhir.in" > "$WORK/fhir.log" 2>&1 &
   FHIR_PID=$!
+  exec 3> "$WORK/fhir.in"
   local fhir_port=""
-  for _ in $(seq 1 300); do
-    fhir_port=$(grep -oE 'listening on port [0-9]+' "$WORK/fhir.log" | grep -oE '[0-9]+$' || true)
+  for _ in $(seq 1 600); do
+    fhir_port=$(grep -m1 -oE '^port [0-9]+' "$WORK/fhir.log" | cut -d' ' -f2 || true)
     [ -n "$fhir_port" ] && break
     sleep 0.1
   done
   [ -n "$fhir_port" ] || { echo "FHIR server did not start:"; cat "$WORK/fhir.log"; return 1; }
-  sed -i "s#FHIR_BASE#http://127.0.0.1:$fhir_port/fhir/R4#" "$WORK/request.json"
+  local base="http://127.0.0.1:$fhir_port/fhir"
+  local pid
+  pid=$(curl -fsS "$base/Patient" | python3 -c 'import json,sys; print(json.load(sys.stdin)["entry"][0]["resource"]["id"])')
+  sed -i "s#FHIR_BASE#$base#; s#PATIENT_ID#$pid#g" "$WORK/request.json"
   start_service false '["http://127.0.0.1:*"]'
   run_wrk "fallback (no prefetch, real FHIR server)" "$WORK/request.json" ""
   stop_service
-  kill "$FHIR_PID"; FHIR_PID=
+  exec 3>&-
+  wait "$FHIR_PID" 2>/dev/null || true; FHIR_PID=
 }
 
 echo "machine: $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
