@@ -473,3 +473,57 @@ mod tests {
         assert!(!e.contains("Jane"), "{e}");
     }
 }
+
+#[cfg(test)]
+mod fixture_tests {
+    //! The protocol fixtures in `fixtures/requests/` build the expected order context.
+    use super::*;
+
+    fn context(text: &str) -> OrderContext {
+        let req = HookRequest::parse(text.as_bytes()).expect("fixture parses");
+        let hook = Hook::parse(&req.hook).expect("known hook");
+        OrderContext::from_request(&req, hook).expect("fixture context")
+    }
+
+    #[test]
+    fn sandbox_fixtures() {
+        let r4 = context(include_str!(
+            "../../fixtures/requests/sandbox-r4-order-select.json"
+        ));
+        assert_eq!(r4.orders.len(), 1);
+        assert_eq!(r4.orders[0].reference, "MedicationRequest/request-123");
+        assert_eq!(r4.orders[0].request.category.len(), 1);
+        let dstu2 = context(include_str!(
+            "../../fixtures/requests/sandbox-dstu2-order-select.json"
+        ));
+        assert_eq!(dstu2.orders.len(), 1);
+        let dose = dstu2.orders[0].request.dosage_instruction[0].dose();
+        assert_eq!(dose.and_then(|q| q.value), Some(1.0));
+        let sign = context(include_str!(
+            "../../fixtures/requests/sandbox-r4-order-sign.json"
+        ));
+        assert_eq!(sign.orders.len(), 2);
+        let legacy = context(include_str!(
+            "../../fixtures/requests/legacy-medication-prescribe.json"
+        ));
+        assert_eq!(legacy.hook, Hook::MedicationPrescribe);
+        assert_eq!(legacy.orders.len(), 1);
+    }
+
+    #[test]
+    fn epic_fixtures() {
+        let select = context(include_str!(
+            "../../fixtures/requests/epic-order-select.json"
+        ));
+        assert_eq!(select.orders.len(), 1);
+        assert_eq!(select.orders[0].request.reason_code.len(), 1);
+        assert!(select.unreadable_drafts.is_empty());
+        let sign = context(include_str!("../../fixtures/requests/epic-order-sign.json"));
+        assert_eq!(sign.orders.len(), 2);
+        let req = HookRequest::parse(
+            include_str!("../../fixtures/requests/epic-order-sign.json").as_bytes(),
+        )
+        .unwrap();
+        assert!(!format!("{req:?}").contains("example-token-not-real"));
+    }
+}
