@@ -62,7 +62,10 @@ async fn a_token_for_another_url_is_401() {
 #[ignore = "needs the real Verifier (auth helper); run with --ignored after integration"]
 async fn sandbox_signed_calls_are_accepted() {
     let app = app_with_auth().await;
-    assert_eq!(app.get("/cds-services").await.status(), 200);
+    // The token's aud is the URL as sent, trailing slash included.
+    for path in ["/cds-services", "/cds-services/"] {
+        assert_eq!(app.get(path).await.status(), 200, "{path}");
+    }
     // The sandbox builds "{discovery url}/{id}"; with a trailing slash the path has "//".
     for path in [
         "/cds-services/jak-sle-order-sign",

@@ -2,7 +2,7 @@
 
 use std::net::TcpListener;
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, Service};
 use actix_web::middleware::{NormalizePath, TrailingSlash};
 use actix_web::{web, App, HttpServer};
 
@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::knowledge::Knowledge;
 use crate::store::Store;
 
+use super::audience::remember_original_path;
 use super::auth::Verifier;
 use super::cors::cors;
 use super::pipeline::Pipeline;
@@ -65,6 +66,10 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(NormalizePath::new(TrailingSlash::Trim))
+                .wrap_fn(|req, srv| {
+                    remember_original_path(&req);
+                    srv.call(req)
+                })
                 .wrap(cors())
                 .app_data(state.clone())
                 .configure(routes::configure)

@@ -2,16 +2,31 @@
 //! authorization check every endpoint (discovery, service, feedback) runs first.
 
 use actix_web::http::header::AUTHORIZATION;
-use actix_web::HttpRequest;
+use actix_web::{HttpMessage, HttpRequest};
 
 use super::auth::Verifier;
 use super::error::ApiError;
 
+/// The request path as the client sent it, before routing normalised it (a trailing slash
+/// is part of the URL the client signed). Stored by [`remember_original_path`].
+#[derive(Debug, Clone)]
+pub struct OriginalPath(pub String);
+
+/// Middleware function (`App::wrap_fn`, outside `NormalizePath`): keep the path as sent.
+pub fn remember_original_path(req: &actix_web::dev::ServiceRequest) {
+    let path = req.path().to_string();
+    req.extensions_mut().insert(OriginalPath(path));
+}
+
 /// The URL called: `public_url` + path when a public URL is configured (the service runs
-/// behind a proxy), else scheme://host + path from the request. Doubled slashes in the path
-/// are collapsed (the sandbox builds `{discovery url}/{id}`, so a trailing slash gives `//`).
+/// behind a proxy), else scheme://host + path from the request. The path is the one the
+/// client sent, with doubled slashes collapsed (the sandbox builds `{discovery url}/{id}`, so
+/// a discovery URL with a trailing slash gives `//`).
 pub fn called_url(req: &HttpRequest, public_url: Option<&str>) -> String {
-    let path = collapse_slashes(req.path());
+    let path = match req.extensions().get::<OriginalPath>() {
+        Some(OriginalPath(p)) => collapse_slashes(p),
+        None => collapse_slashes(req.path()),
+    };
     match public_url {
         Some(base) => format!("{}{path}", base.trim_end_matches('/')),
         None => {
@@ -79,5 +94,16 @@ mod tests {
             called_url(&req, None),
             "http://internal:8080/cds-services/jak-sle-order-sign"
         );
+    }
+
+    #[test]
+    fn the_path_as_sent_wins_over_the_normalised_one() {
+        let req = TestRequest::get()
+            .uri("/cds-services")
+            .insert_header(("host", "h"))
+            .to_http_request();
+        req.extensions_mut()
+            .insert(OriginalPath("/cds-services/".into()));
+        assert_eq!(called_url(&req, None), "http://h/cds-services/");
     }
 }
