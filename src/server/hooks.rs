@@ -1,6 +1,6 @@
 //! `POST /cds-services/{id}`: one hook call. Auth → body → parse → gather → engine → 200 with
-//! cards; every call to a known service is audited (status and latency) and logged with
-//! hookInstance, service id, status, latency and counts only.
+//! cards; every call to a known service is audited in the background (status and latency)
+//! and logged with hookInstance, service id, status, latency and counts only.
 
 use std::time::Instant;
 
@@ -78,9 +78,13 @@ pub async fn call_service(
         latency_ms,
         status,
     };
-    if let Err(e) = state.store.record_audit(&record).await {
-        tracing::warn!(service_id = %service.id, error = %e, "audit record not stored");
-    }
+    // Written in the background: a slow or failing store never delays or fails the answer.
+    let store = state.store.clone();
+    actix_web::rt::spawn(async move {
+        if let Err(e) = store.record_audit(&record).await {
+            tracing::warn!(service_id = %record.service_id, error = %e, "audit record not stored");
+        }
+    });
     response
 }
 
