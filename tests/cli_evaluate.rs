@@ -172,3 +172,20 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[test]
+fn report_arguments_are_parsed() {
+    let err = fails(&[
+        OsStr::new("report"),
+        OsStr::new("--since"),
+        OsStr::new("last week"),
+    ]);
+    assert!(err.contains("--since"), "{err}");
+    let help = bin().args(["report", "--help"]).output().unwrap();
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        text.contains("--since") && text.contains("--config"),
+        "{text}"
+    );
+}
