@@ -181,9 +181,9 @@ impl Config {
             if issuer.iss.is_empty() {
                 return Err(format!("auth.issuers[{i}].iss: must not be empty"));
             }
-            if issuer.jwks_file.is_none() && issuer.jwks_url.is_none() {
+            if issuer.jwks_file.is_none() && issuer.jwks_url.is_none() && issuer.jku.is_empty() {
                 return Err(format!(
-                    "auth.issuers[{i}]: needs jwks_file or jwks_url (issuer {})",
+                    "auth.issuers[{i}]: needs jwks_file, jwks_url or jku (issuer {})",
                     issuer.iss
                 ));
             }

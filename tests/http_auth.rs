@@ -23,6 +23,11 @@ async fn calls_without_a_token_are_401_without_detail() {
         ),
         (
             reqwest::Method::POST,
+            "/cds-services/no-such-service",
+            fixture("sandbox-r4-order-sign.json"),
+        ),
+        (
+            reqwest::Method::POST,
             "/cds-services/jak-sle-order-sign/feedback",
             r#"{"feedback":[{"card":"c","outcome":"overridden","outcomeTimestamp":"2026-11-26T10:00:00Z"}]}"#
                 .to_string(),

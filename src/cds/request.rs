@@ -304,14 +304,14 @@ fn selections(req: &HookRequest) -> Result<Option<Vec<String>>, RequestError> {
 /// The resources of a draftOrders/medications value: a Bundle (entry may be one object), an
 /// array of resources, or a single resource. `None` for anything else.
 fn context_resources(v: &Value) -> Option<Vec<ContextResource<'_>>> {
-    fn entry<'a>(value: &'a Value, full_url: Option<&'a str>) -> Option<ContextResource<'a>> {
-        let obj = value.as_object()?;
-        Some(ContextResource {
-            resource_type: obj.get("resourceType").and_then(Value::as_str),
-            id: obj.get("id").and_then(Value::as_str),
+    // A value that is not an object has no resourceType: it is reported as unreadable.
+    fn entry<'a>(value: &'a Value, full_url: Option<&'a str>) -> ContextResource<'a> {
+        ContextResource {
+            resource_type: value.get("resourceType").and_then(Value::as_str),
+            id: value.get("id").and_then(Value::as_str),
             full_url,
             value,
-        })
+        }
     }
     match v {
         Value::Object(o) if o.get("resourceType").and_then(Value::as_str) == Some("Bundle") => {
@@ -325,14 +325,14 @@ fn context_resources(v: &Value) -> Option<Vec<ContextResource<'_>>> {
             for e in entries {
                 let full_url = e.get("fullUrl").and_then(Value::as_str);
                 match e.get("resource") {
-                    Some(r) => out.push(entry(r, full_url)?),
+                    Some(r) => out.push(entry(r, full_url)),
                     None => continue,
                 }
             }
             Some(out)
         }
-        Value::Object(_) => Some(vec![entry(v, None)?]),
-        Value::Array(a) => a.iter().map(|r| entry(r, None)).collect(),
+        Value::Object(_) => Some(vec![entry(v, None)]),
+        Value::Array(a) => Some(a.iter().map(|r| entry(r, None)).collect()),
         _ => None,
     }
 }
@@ -398,13 +398,15 @@ mod tests {
                 "entry": [{"resource": med_request("a", "x")}, {"resource": med_request("b", "y")},
                   {"resource": {"resourceType": "Medication", "id": "m1"}},
                   {"resource": {"resourceType": "ServiceRequest", "id": "s1"}},
+                  {"resource": "not a resource"},
                   {"resource": bad}]}}),
         );
         let ctx = OrderContext::from_request(&req, Hook::OrderSign).unwrap();
         assert_eq!(ctx.orders.len(), 2);
         assert_eq!(ctx.draft_medications.len(), 1);
-        assert_eq!(ctx.unreadable_drafts.len(), 1);
-        assert!(!ctx.unreadable_drafts[0].reason.contains("not a date"));
+        assert_eq!(ctx.unreadable_drafts.len(), 2);
+        assert!(ctx.unreadable_drafts[0].reason.contains("no resourceType"));
+        assert!(!ctx.unreadable_drafts[1].reason.contains("not a date"));
     }
 
     #[test]

@@ -31,6 +31,11 @@ pub async fn call_service(
 ) -> HttpResponse {
     let started = Instant::now();
     let Some(service) = state.pipeline.catalog().get(&id) else {
+        // Not a call to one of our services: authenticated like any call, then 404, and
+        // not audited (the id is the caller's text).
+        if let Err(e) = authorize(&req, &state.verifier, state.public_url()).await {
+            return e.error_response();
+        }
         tracing::info!(status = 404, "call to an unknown CDS service");
         return ApiError::NotFound("unknown CDS service".into()).error_response();
     };
