@@ -226,7 +226,8 @@ fn assert_action(a: &Value, path: &str) {
 
 /// Every protocol-level rule a CDS service response must meet (CDS Hooks 2.0.1 "CDS Service
 /// Response"): a `cards` array (and optional `systemActions`), no null/empty elements, and
-/// per card: uuid (unique), summary < 140 characters, indicator info|warning|critical, source
+/// per card: uuid (unique; optional in the spec, required by this service because feedback
+/// and the sandbox's Dismiss need it), summary < 140 characters, indicator info|warning|critical, source
 /// with label (absolute url/icon, topic Coding), suggestions with label and actions and then
 /// selectionBehavior at-most-one|any, overrideReasons as Codings with display, links with
 /// label, absolute url, type absolute|smart and no appContext on absolute links.
