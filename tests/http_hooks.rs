@@ -200,6 +200,11 @@ async fn unknown_fields_extensions_and_null_prefetch_are_tolerated() {
     req["extension"] = serde_json::json!({"org.example.flag": true});
     req["context"]["org.example.something"] = serde_json::json!([1, 2]);
     req["prefetch"]["labs"] = Value::Null;
+    // The sandbox clears the drug while the user types: a draft without medication[x].
+    req["context"]["draftOrders"]["entry"][0]["resource"]
+        .as_object_mut()
+        .unwrap()
+        .remove("medicationCodeableConcept");
     let res = app.call("jak-sle-order-sign", req.to_string()).await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();

@@ -33,6 +33,8 @@ pub struct ServiceDefinition {
     pub hook: Hook,
     pub title: String,
     pub description: String,
+    /// Human-friendly preconditions for using the service (optional in discovery).
+    pub usage_requirements: Option<String>,
     /// Prefetch key → template.
     pub prefetch: BTreeMap<String, String>,
     /// Prefetch keys without which the service answers 412 (internal, never in discovery).
@@ -69,6 +71,8 @@ struct RawService {
     hook: String,
     title: String,
     description: String,
+    #[serde(default, rename = "usageRequirements")]
+    usage_requirements: Option<String>,
     #[serde(default)]
     prefetch: BTreeMap<String, String>,
     #[serde(default)]
@@ -133,6 +137,9 @@ impl ServiceCatalog {
                 if !s.prefetch.is_empty() {
                     entry["prefetch"] = json!(s.prefetch);
                 }
+                if let Some(usage) = &s.usage_requirements {
+                    entry["usageRequirements"] = json!(usage);
+                }
                 entry
             })
             .collect();
@@ -170,11 +177,19 @@ fn validate_service(raw: RawService) -> Result<ServiceDefinition, String> {
             "service {id}: required key {key:?} is not a prefetch key"
         ));
     }
+    if raw
+        .usage_requirements
+        .as_ref()
+        .is_some_and(|u| u.trim().is_empty())
+    {
+        return Err(format!("service {id}: usageRequirements must not be empty"));
+    }
     Ok(ServiceDefinition {
         id,
         hook,
         title: raw.title,
         description: raw.description,
+        usage_requirements: raw.usage_requirements,
         prefetch: raw.prefetch,
         required: raw.required,
     })
