@@ -11,6 +11,7 @@ use crate::cds::{
 use crate::config::Config;
 use crate::engine;
 use crate::fhir::gather::{GatherError, Gatherer};
+use crate::fhir::PatientRecord;
 use crate::knowledge::{Knowledge, KnowledgeFiles};
 
 use super::error::ApiError;
@@ -117,10 +118,17 @@ impl Pipeline {
             });
         }
         let ctx = OrderContext::from_request(req, service.hook)?;
-        let record = self
+        let mut record = self
             .gatherer
             .gather(req, &service.prefetch, &service.required)
             .await?;
+        let unresolved = unresolved_medication_references(&ctx, &record);
+        if !unresolved.is_empty() {
+            let fetched = self.gatherer.fetch_medications(req, &unresolved).await;
+            for medication in fetched {
+                record.add(crate::fhir::Resource::Medication(medication));
+            }
+        }
         let response = engine::evaluate(&ctx, &record, &self.knowledge, today);
         Ok(Evaluation {
             response,
@@ -129,4 +137,28 @@ impl Pipeline {
             unavailable: record.unavailable.len(),
         })
     }
+}
+
+/// `medicationReference`s of the orders that point neither to a Medication in draftOrders,
+/// nor to a contained one, nor to one already gathered: these are read from the FHIR server.
+fn unresolved_medication_references(ctx: &OrderContext, record: &PatientRecord) -> Vec<String> {
+    let id_of = |reference: &str| {
+        reference
+            .rsplit('/')
+            .next()
+            .unwrap_or(reference)
+            .to_string()
+    };
+    ctx.orders
+        .iter()
+        .filter_map(|o| o.request.medication_reference.as_ref()?.reference.clone())
+        .filter(|r| !r.starts_with('#'))
+        .filter(|r| {
+            let id = id_of(r);
+            !ctx.draft_medications
+                .iter()
+                .any(|m| m.id.as_deref() == Some(id.as_str()))
+                && record.medication(r).is_none()
+        })
+        .collect()
 }
