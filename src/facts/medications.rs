@@ -205,10 +205,15 @@ pub fn glucocorticoid(
             DoseReading::Known { mg_per_day, .. } => {
                 let pred = mg_per_day * factor;
                 total += pred;
+                let flag = if m.drug.unverified.iter().any(|u| u == "factor") {
+                    "; factor UNVERIFIED"
+                } else {
+                    ""
+                };
                 sources.push(order_source(
                     req,
                     format!(
-                        "{} {} mg/day x {} = {} mg/day prednisone-equivalent ({})",
+                        "{} {} mg/day x {} = {} mg/day prednisone-equivalent ({}{flag})",
                         m.drug.name,
                         number(mg_per_day),
                         number(factor),
