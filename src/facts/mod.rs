@@ -1,7 +1,15 @@
 //! Clinical facts derived from the gathered FHIR data (knowledge.md section 2). Every fact
 //! keeps its source (resource, date, value with unit) so that cards can show what they used.
 
+mod conditions;
+pub mod dose;
+mod gaps;
+mod immunizations;
+mod labs;
+pub mod medications;
 pub mod order;
+pub mod source;
+pub mod units;
 
 use std::collections::BTreeMap;
 
@@ -105,6 +113,20 @@ pub struct DataGap {
     pub item: GapItem,
     /// The latest value found, when there is one but it is older than the window.
     pub stale: Option<FactSource>,
+    /// Values inside the window that could not be used, each `what` saying why ("ALC 12 %
+    /// (LOINC 731-0): not used, unit '%' not convertible to 10^3/uL").
+    pub unusable: Vec<FactSource>,
+}
+
+impl DataGap {
+    /// A gap with nothing found at all.
+    pub fn missing(item: GapItem) -> DataGap {
+        DataGap {
+            item,
+            stale: None,
+            unusable: Vec::new(),
+        }
+    }
 }
 
 /// Everything the rules know about the patient.
@@ -133,6 +155,8 @@ pub struct PatientFacts {
     pub zoster_vaccine: Vec<FactSource>,
     pub co_therapies: Vec<CoTherapy>,
     pub pregnancy: Vec<FactSource>,
+    /// Herpes zoster Conditions in any clinical status (history of zoster, for counselling).
+    pub herpes_zoster: Vec<FactSource>,
     pub gaps: Vec<DataGap>,
     /// Resources that could not be read and could have held a contraindication
     /// (Conditions, Observations, medication resources, or of unknown type).
@@ -143,11 +167,63 @@ pub struct PatientFacts {
     pub unavailable: Vec<String>,
 }
 
+/// Resource types whose unreadable instances could have held a contraindication.
+const RELEVANT_TYPES: &[&str] = &[
+    "Condition",
+    "Observation",
+    "MedicationRequest",
+    "MedicationOrder",
+    "MedicationStatement",
+    "Medication",
+    "Immunization",
+];
+
 /// Derive the facts from the gathered record as of `today`.
 pub fn derive(record: &PatientRecord, kb: &Knowledge, today: NaiveDate) -> PatientFacts {
-    let _ = (record, kb);
+    let c = conditions::derive(&record.conditions, &record.observations, kb);
+    let labs = labs::derive(record, kb, today);
+    let gaps = gaps::derive(&labs);
+    let mut latent_tb_untreated = c.latent_tb_untreated;
+    if !c.latent_tb_treated {
+        latent_tb_untreated.extend(labs.tb.positive_igra.iter().cloned());
+    }
     PatientFacts {
         today: Some(today),
-        ..PatientFacts::default()
+        sle: c.sle,
+        vte_history: c.vte_history,
+        active_tb: c.active_tb,
+        latent_tb_untreated,
+        active_lupus_nephritis: c.active_lupus_nephritis,
+        upcr: labs.upcr.measurement,
+        cns_lupus: c.cns_lupus,
+        egfr: labs.egfr.measurement,
+        alc: labs.alc.measurement,
+        anc: labs.anc.measurement,
+        hb: labs.hb.measurement,
+        glucocorticoid: medications::glucocorticoid(record, kb, today),
+        sledai: labs.sledai.measurement,
+        msk_cutaneous: c.msk_cutaneous,
+        therapies_tried: medications::therapies_tried(record, kb),
+        oat3_inhibitor: medications::oat3_inhibitors(record, kb),
+        tb_screening: labs.tb.screen,
+        zoster_vaccine: immunizations::zoster_vaccine(&record.immunizations, kb),
+        co_therapies: medications::co_therapies(record, kb),
+        pregnancy: c.pregnancy,
+        herpes_zoster: c.herpes_zoster,
+        gaps,
+        unreadable_relevant: record
+            .unreadable
+            .iter()
+            .filter(|f| {
+                f.resource_type
+                    .as_deref()
+                    .is_none_or(|t| RELEVANT_TYPES.contains(&t))
+            })
+            .count(),
+        unreadable_total: record.unreadable.len(),
+        unavailable: record.unavailable.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests;

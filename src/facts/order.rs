@@ -1,5 +1,6 @@
 //! Facts about the draft orders: which JAK/TYK2 inhibitor, which strength, which daily dose.
 
+use super::{dose, medications};
 use crate::cds::{DraftOrder, OrderContext};
 use crate::fhir::PatientRecord;
 use crate::knowledge::Knowledge;
@@ -76,11 +77,59 @@ pub struct JakOrder<'a> {
 
 /// The in-scope orders of the context (systemic JAK or TYK2 inhibitors; topical products are
 /// out of scope), in context order.
+///
+/// The agent is recognised by RxNorm ingredient/SCD/SBD code or ATC code, else by ingredient or
+/// brand name in the text or displays. A `medicationReference` is resolved among the Medications
+/// sent with the draft orders, the order's contained resources ("#id") and the record's
+/// Medications. Orders naming a topical product (Opzelura, delgocitinib) or with a topical form
+/// or route are out of scope.
 pub fn classify_orders<'a>(
     ctx: &'a OrderContext,
     record: &PatientRecord,
     kb: &Knowledge,
 ) -> Vec<JakOrder<'a>> {
-    let _ = (ctx, record, kb);
-    Vec::new()
+    ctx.orders
+        .iter()
+        .filter_map(|draft| classify(draft, &ctx.draft_medications, record, kb))
+        .collect()
+}
+
+fn classify<'a>(
+    draft: &'a DraftOrder,
+    draft_medications: &[crate::fhir::model::Medication],
+    record: &PatientRecord,
+    kb: &Knowledge,
+) -> Option<JakOrder<'a>> {
+    let req = &draft.request;
+    let view = medications::view(
+        req.medication_codeable_concept.as_ref(),
+        req.medication_reference.as_ref(),
+        &req.contained,
+        draft_medications,
+        record,
+    );
+    let found = view.identify(kb);
+    let m = found.iter().find(|m| m.drug.agent.is_some())?;
+    let agent = m.drug.agent?;
+    if view.texts().iter().any(|t| kb.drugs.names_out_of_scope(t))
+        || view.is_non_systemic(kb, &req.dosage_instruction)
+    {
+        return None;
+    }
+    let strength = view.strength(m);
+    let mut matched_by = m.matched_by.clone();
+    let unverified = m.product.is_some_and(|p| p.unverified)
+        || (matched_by.starts_with("ATC") && m.drug.unverified.iter().any(|u| u == "atc"))
+        || (matched_by.starts_with("RxNorm") && m.drug.unverified.iter().any(|u| u == "rxcui"));
+    if unverified {
+        matched_by.push_str(" (code UNVERIFIED)");
+    }
+    Some(JakOrder {
+        draft,
+        agent,
+        matched_by,
+        label: view.label(),
+        strength_mg: strength.and_then(|s| s.per_unit_mg()),
+        dose: dose::read(&req.dosage_instruction, strength),
+    })
 }

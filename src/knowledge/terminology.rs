@@ -1,13 +1,458 @@
 //! Value sets (hooks/valuesets/*.json, FHIR ValueSet with expansion.contains) and code matching.
+//!
+//! All value sets are merged into one index `(system, code) → value sets`, so testing a coding
+//! against every set costs one hash lookup. Systems are normalised for known aliases
+//! (`urn:oid:…`, `https://`, a trailing slash, letter case); ICD-10-CM codes are compared
+//! without the dot and in upper case ("m3214" = "M32.14"). Codings without a system never match.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Deserialize;
 
 use super::{KnowledgeError, KnowledgeFiles};
 
-/// Placeholder until this module is implemented (see the issue tracker).
+pub const SNOMED: &str = "http://snomed.info/sct";
+pub const ICD10CM: &str = "http://hl7.org/fhir/sid/icd-10-cm";
+pub const LOINC: &str = "http://loinc.org";
+pub const RXNORM: &str = "http://www.nlm.nih.gov/research/umls/rxnorm";
+pub const ATC: &str = "http://www.whocc.no/atc";
+pub const CVX: &str = "http://hl7.org/fhir/sid/cvx";
+pub const UCUM: &str = "http://unitsofmeasure.org";
+/// The project's own code system (SLEDAI-2K, prednisone-equivalent dose).
+pub const SLE_ASSESSMENT: &str = "https://jak-sle-cds.github.io/fhir/CodeSystem/sle-assessment";
+/// Canonical base of the project's value sets.
+pub const VALUESET_BASE: &str = "https://jak-sle-cds.github.io/fhir/ValueSet/";
+
+/// Value sets the facts read: start-up fails when one is missing.
+pub const REQUIRED: &[&str] = &[
+    "sle",
+    "lupus-nephritis",
+    "cns-lupus",
+    "msk-cutaneous",
+    "vte",
+    "active-tb",
+    "latent-tb",
+    "latent-tb-treated",
+    "herpes-zoster",
+    "pregnancy",
+    "egfr",
+    "upcr",
+    "alc",
+    "anc",
+    "hb",
+    "igra",
+    "tst",
+    "sledai-2k",
+    "prednisone-equivalent-dose",
+    "zoster-vaccine",
+];
+
+/// Canonical system URI and the aliases accepted for it (compared case-insensitively, after
+/// removing a trailing slash).
+const ALIASES: &[(&str, &[&str])] = &[
+    (
+        SNOMED,
+        &[
+            "http://snomed.info/sct",
+            "https://snomed.info/sct",
+            "urn:oid:2.16.840.1.113883.6.96",
+            "snomed",
+            "snomedct",
+            "snomed-ct",
+        ],
+    ),
+    (
+        ICD10CM,
+        &[
+            "http://hl7.org/fhir/sid/icd-10-cm",
+            "https://hl7.org/fhir/sid/icd-10-cm",
+            "urn:oid:2.16.840.1.113883.6.90",
+            "icd-10-cm",
+            "icd10cm",
+        ],
+    ),
+    (
+        LOINC,
+        &[
+            "http://loinc.org",
+            "https://loinc.org",
+            "urn:oid:2.16.840.1.113883.6.1",
+            "loinc",
+        ],
+    ),
+    (
+        RXNORM,
+        &[
+            "http://www.nlm.nih.gov/research/umls/rxnorm",
+            "https://www.nlm.nih.gov/research/umls/rxnorm",
+            "urn:oid:2.16.840.1.113883.6.88",
+            "rxnorm",
+        ],
+    ),
+    (
+        ATC,
+        &[
+            "http://www.whocc.no/atc",
+            "https://www.whocc.no/atc",
+            "urn:oid:2.16.840.1.113883.6.73",
+            "atc",
+        ],
+    ),
+    (
+        CVX,
+        &[
+            "http://hl7.org/fhir/sid/cvx",
+            "https://hl7.org/fhir/sid/cvx",
+            "urn:oid:2.16.840.1.113883.12.292",
+            "cvx",
+        ],
+    ),
+    (SLE_ASSESSMENT, &[SLE_ASSESSMENT]),
+];
+
+/// The canonical URI of a known code system, or `None` for a system this service does not know.
+pub fn canonical_system(system: &str) -> Option<&'static str> {
+    let s = system.trim().trim_end_matches('/');
+    ALIASES.iter().find_map(|(canon, aliases)| {
+        aliases
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(s))
+            .then_some(*canon)
+    })
+}
+
+/// Longest code kept in the stack buffer used for ICD normalisation.
+const MAX_CODE: usize = 24;
+
+/// The comparable form of a code: ICD-10-CM without dots and upper case, others trimmed.
+/// Writes into `buf` to avoid an allocation per lookup; `None` when the code is too long or
+/// empty.
+fn normalise<'b>(system: &str, code: &'b str, buf: &'b mut [u8; MAX_CODE]) -> Option<&'b str> {
+    let code = code.trim();
+    if code.is_empty() {
+        return None;
+    }
+    if system != ICD10CM {
+        return Some(code);
+    }
+    let mut n = 0;
+    for b in code.bytes().filter(|b| *b != b'.') {
+        if n == MAX_CODE {
+            return None;
+        }
+        buf[n] = b.to_ascii_uppercase();
+        n += 1;
+    }
+    std::str::from_utf8(&buf[..n]).ok()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ValueSetFile {
+    resource_type: String,
+    id: String,
+    url: String,
+    expansion: Expansion,
+}
+
+#[derive(Debug, Deserialize)]
+struct Expansion {
+    #[serde(default)]
+    contains: Vec<ContainsEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ContainsEntry {
+    system: Option<String>,
+    code: Option<String>,
+    display: Option<String>,
+}
+
+/// One value set member, for displays and tests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub system: &'static str,
+    pub code: String,
+    pub display: String,
+}
+
+/// All value sets, indexed by code.
 #[derive(Debug, Clone, Default)]
-pub struct Terminology {}
+pub struct Terminology {
+    /// Value set ids, in load order; positions are the indices used in `index`.
+    ids: Vec<String>,
+    /// canonical system → normalised code → value set positions.
+    index: HashMap<&'static str, HashMap<String, Vec<usize>>>,
+    /// Members per value set, in file order.
+    members: Vec<Vec<Member>>,
+}
 
 impl Terminology {
-    pub fn load(_files: &KnowledgeFiles) -> Result<Terminology, KnowledgeError> {
-        Ok(Terminology {})
+    /// Load every `valuesets/*.json` and check that the value sets the facts need exist.
+    pub fn load(files: &KnowledgeFiles) -> Result<Terminology, KnowledgeError> {
+        let mut texts = Vec::new();
+        for name in files.list("valuesets")? {
+            if name.ends_with(".json") {
+                let text = files.read(&name)?;
+                texts.push((name, text.into_owned()));
+            }
+        }
+        let t = Terminology::from_texts(&texts)?;
+        t.require(REQUIRED)?;
+        Ok(t)
+    }
+
+    /// Build from `(file name, JSON text)` pairs, validating each file.
+    pub fn from_texts(texts: &[(String, String)]) -> Result<Terminology, KnowledgeError> {
+        let mut t = Terminology::default();
+        for (file, text) in texts {
+            let bad = |reason: String| KnowledgeError::Invalid {
+                file: file.clone(),
+                reason,
+            };
+            let vs: ValueSetFile =
+                serde_json::from_str(text).map_err(|e| bad(format!("not a ValueSet: {e}")))?;
+            if vs.resource_type != "ValueSet" {
+                return Err(bad(format!(
+                    "resourceType is {:?}, expected \"ValueSet\"",
+                    vs.resource_type
+                )));
+            }
+            let stem = file
+                .rsplit('/')
+                .next()
+                .unwrap_or(file)
+                .trim_end_matches(".json");
+            if vs.id != stem {
+                return Err(bad(format!(
+                    "id {:?} does not match the file name {stem:?}",
+                    vs.id
+                )));
+            }
+            if vs.url != format!("{VALUESET_BASE}{}", vs.id) {
+                return Err(bad(format!(
+                    "url {:?} is not {VALUESET_BASE}{}",
+                    vs.url, vs.id
+                )));
+            }
+            if t.ids.contains(&vs.id) {
+                return Err(bad(format!("value set {:?} defined twice", vs.id)));
+            }
+            if vs.expansion.contains.is_empty() {
+                return Err(bad(format!(
+                    "value set {:?}: expansion.contains is empty",
+                    vs.id
+                )));
+            }
+            let pos = t.ids.len();
+            let mut seen = HashSet::new();
+            let mut members = Vec::with_capacity(vs.expansion.contains.len());
+            for (i, entry) in vs.expansion.contains.iter().enumerate() {
+                let (Some(system), Some(code)) = (&entry.system, &entry.code) else {
+                    return Err(bad(format!(
+                        "expansion.contains[{i}]: system and code are required"
+                    )));
+                };
+                let canon = canonical_system(system).ok_or_else(|| {
+                    bad(format!(
+                        "expansion.contains[{i}] (code {code:?}): unknown system {system:?}"
+                    ))
+                })?;
+                let mut buf = [0u8; MAX_CODE];
+                let norm = normalise(canon, code, &mut buf)
+                    .ok_or_else(|| bad(format!("expansion.contains[{i}]: empty or overlong code")))?
+                    .to_string();
+                if !seen.insert((canon, norm.clone())) {
+                    return Err(bad(format!(
+                        "expansion.contains[{i}]: code {code:?} ({system}) listed twice"
+                    )));
+                }
+                t.index
+                    .entry(canon)
+                    .or_default()
+                    .entry(norm)
+                    .or_default()
+                    .push(pos);
+                members.push(Member {
+                    system: canon,
+                    code: code.trim().to_string(),
+                    display: entry.display.clone().unwrap_or_default(),
+                });
+            }
+            t.ids.push(vs.id);
+            t.members.push(members);
+        }
+        Ok(t)
+    }
+
+    /// Fail when one of `ids` is not loaded.
+    pub fn require(&self, ids: &[&str]) -> Result<(), KnowledgeError> {
+        for id in ids {
+            if !self.ids.iter().any(|i| i == id) {
+                return Err(KnowledgeError::Invalid {
+                    file: format!("valuesets/{id}.json"),
+                    reason: format!("value set {id:?} is required but missing"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn position(&self, valueset: &str) -> Option<usize> {
+        self.ids.iter().position(|i| i == valueset)
+    }
+
+    fn lookup(&self, system: &str, code: &str) -> Option<&[usize]> {
+        let canon = canonical_system(system)?;
+        let mut buf = [0u8; MAX_CODE];
+        let norm = normalise(canon, code, &mut buf)?;
+        self.index.get(canon)?.get(norm).map(|v| v.as_slice())
+    }
+
+    /// True when `(system, code)` is a member of the value set `valueset`.
+    pub fn contains(&self, valueset: &str, system: &str, code: &str) -> bool {
+        match (self.position(valueset), self.lookup(system, code)) {
+            (Some(p), Some(sets)) => sets.contains(&p),
+            _ => false,
+        }
+    }
+
+    /// The ids of every value set holding `(system, code)`.
+    pub fn valuesets_of(&self, system: &str, code: &str) -> Vec<&str> {
+        self.lookup(system, code)
+            .map(|sets| sets.iter().map(|p| self.ids[*p].as_str()).collect())
+            .unwrap_or_default()
+    }
+
+    /// The members of a value set (empty for an unknown id).
+    pub fn members(&self, valueset: &str) -> &[Member] {
+        self.position(valueset)
+            .map(|p| self.members[p].as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// The loaded value set ids.
+    pub fn ids(&self) -> &[String] {
+        &self.ids
+    }
+
+    /// A short label for a coding: "ICD-10-CM M32.14", "SNOMED 55464009", "LOINC 62238-1".
+    pub fn system_label(system: &str) -> &'static str {
+        match canonical_system(system) {
+            Some(SNOMED) => "SNOMED",
+            Some(ICD10CM) => "ICD-10-CM",
+            Some(LOINC) => "LOINC",
+            Some(RXNORM) => "RxNorm",
+            Some(ATC) => "ATC",
+            Some(CVX) => "CVX",
+            Some(SLE_ASSESSMENT) => "local",
+            _ => "code",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vs(id: &str, contains: &str) -> (String, String) {
+        (
+            format!("valuesets/{id}.json"),
+            format!(
+                r#"{{"resourceType":"ValueSet","id":"{id}","url":"{VALUESET_BASE}{id}","expansion":{{"contains":[{contains}]}}}}"#
+            ),
+        )
+    }
+
+    fn err(texts: &[(String, String)]) -> String {
+        Terminology::from_texts(texts).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn icd_codes_match_with_or_without_dot_in_any_case() {
+        let t = Terminology::from_texts(&[vs(
+            "x",
+            r#"{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"M32.14"}"#,
+        )])
+        .unwrap();
+        for code in ["M32.14", "M3214", "m32.14", " m3214 "] {
+            assert!(t.contains("x", ICD10CM, code), "{code}");
+        }
+        assert!(t.contains("x", "urn:oid:2.16.840.1.113883.6.90", "M32.14"));
+        assert!(!t.contains("x", ICD10CM, "M32.1"));
+        assert!(!t.contains("x", "", "M32.14"));
+        assert!(!t.contains("y", ICD10CM, "M32.14"));
+    }
+
+    #[test]
+    fn system_aliases_are_normalised_but_snomed_codes_are_exact() {
+        let t = Terminology::from_texts(&[vs(
+            "x",
+            r#"{"system":"http://snomed.info/sct","code":"55464009"}"#,
+        )])
+        .unwrap();
+        assert!(t.contains("x", "http://snomed.info/sct/", "55464009"));
+        assert!(t.contains("x", "HTTPS://SNOMED.INFO/SCT", "55464009"));
+        assert!(t.contains("x", "urn:oid:2.16.840.1.113883.6.96", "55464009"));
+        assert!(!t.contains("x", ICD10CM, "55464009"));
+        assert!(!t.contains("x", SNOMED, "5546400"));
+        assert_eq!(t.valuesets_of(SNOMED, "55464009"), vec!["x"]);
+    }
+
+    #[test]
+    fn empty_value_set_is_rejected() {
+        assert!(err(&[vs("x", "")]).contains("empty"));
+    }
+
+    #[test]
+    fn duplicate_code_is_rejected_naming_file_and_code() {
+        let e = err(&[vs(
+            "x",
+            r#"{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"M32.14"},{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"M3214"}"#,
+        )]);
+        assert!(
+            e.contains("valuesets/x.json") && e.contains("listed twice"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_system_is_rejected() {
+        let e = err(&[vs("x", r#"{"system":"http://snomed.org","code":"1"}"#)]);
+        assert!(e.contains("unknown system"), "{e}");
+    }
+
+    #[test]
+    fn missing_code_is_rejected() {
+        let e = err(&[vs("x", r#"{"system":"http://snomed.info/sct"}"#)]);
+        assert!(e.contains("contains[0]"), "{e}");
+    }
+
+    #[test]
+    fn id_must_match_file_name_and_url() {
+        let (_, text) = vs("x", r#"{"system":"http://snomed.info/sct","code":"1"}"#);
+        let e = err(&[("valuesets/y.json".into(), text.clone())]);
+        assert!(e.contains("file name"), "{e}");
+        let e = err(&[(
+            "valuesets/x.json".into(),
+            text.replace("ValueSet/x", "ValueSet/z"),
+        )]);
+        assert!(e.contains("url"), "{e}");
+        let e = err(&[(
+            "valuesets/x.json".into(),
+            text.replace("\"ValueSet\"", "\"CodeSystem\""),
+        )]);
+        assert!(e.contains("resourceType"), "{e}");
+    }
+
+    #[test]
+    fn missing_required_value_set_is_named() {
+        let t = Terminology::from_texts(&[vs(
+            "sle",
+            r#"{"system":"http://snomed.info/sct","code":"55464009"}"#,
+        )])
+        .unwrap();
+        let e = t.require(&["sle", "vte"]).unwrap_err().to_string();
+        assert!(e.contains("vte"), "{e}");
     }
 }

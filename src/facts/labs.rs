@@ -1,0 +1,467 @@
+//! Observation facts (knowledge.md 2): eGFR, ALC, ANC, Hb, UPCR, SLEDAI-2K and TB screening
+//! (IGRA/TST). Only Observations with status final, amended or corrected and a date count;
+//! the latest usable value inside the look-back window is taken (ties: the more cautious
+//! value). Values that cannot be used (unknown unit, out of range) are kept for the data gap.
+
+use chrono::NaiveDate;
+
+use super::source::{code_label, coding_in, number, reference, window_start_months};
+use super::units::{convert, Measure, Reading};
+use super::{FactSource, Measurement, TbScreen, TbTestResult};
+use crate::fhir::model::{CodeableConcept, Coding, FhirDate, Observation};
+use crate::fhir::PatientRecord;
+use crate::knowledge::terminology::SNOMED;
+use crate::knowledge::Knowledge;
+
+/// final, amended or corrected.
+pub fn is_usable_status(o: &Observation) -> bool {
+    o.status.as_deref().is_some_and(|s| {
+        let s = s.trim();
+        ["final", "amended", "corrected"]
+            .iter()
+            .any(|k| s.eq_ignore_ascii_case(k))
+    })
+}
+
+/// One lab item: the value used, the latest usable value before the window, and values in the
+/// window that could not be used.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LabItem {
+    pub measurement: Option<Measurement>,
+    pub stale: Option<FactSource>,
+    pub unusable: Vec<FactSource>,
+}
+
+/// Which of two same-day values to keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tie {
+    /// Keep the lower value (eGFR, counts, SLEDAI: the cautious reading).
+    Lower,
+    /// Keep the higher value (UPCR: nephritis severity).
+    Higher,
+}
+
+/// How to read one lab item.
+struct Spec<'s> {
+    valueset: &'s str,
+    name: &'s str,
+    measure: Measure,
+    months: u32,
+    tie: Tie,
+}
+
+fn source(o: &Observation, date: FhirDate, what: String) -> FactSource {
+    FactSource {
+        reference: reference("Observation", o.id.as_deref()),
+        date: Some(date.0),
+        what,
+    }
+}
+
+fn better(tie: Tie, new: (FhirDate, f64), old: (FhirDate, f64)) -> bool {
+    new.0 > old.0
+        || (new.0 == old.0
+            && match tie {
+                Tie::Lower => new.1 < old.1,
+                Tie::Higher => new.1 > old.1,
+            })
+}
+
+/// Collects the latest value in the window, the latest before it, and unusable values.
+struct Latest {
+    start: NaiveDate,
+    tie: Tie,
+    best: Option<(FhirDate, f64, FactSource)>,
+    stale: Option<(FhirDate, f64, FactSource)>,
+    unusable: Vec<(FhirDate, FactSource)>,
+}
+
+impl Latest {
+    fn new(start: NaiveDate, tie: Tie) -> Latest {
+        Latest {
+            start,
+            tie,
+            best: None,
+            stale: None,
+            unusable: Vec::new(),
+        }
+    }
+
+    fn value(&mut self, date: FhirDate, value: f64, src: FactSource) {
+        let tie = self.tie;
+        let slot = if date.0 >= self.start {
+            &mut self.best
+        } else {
+            &mut self.stale
+        };
+        if slot
+            .as_ref()
+            .is_none_or(|(d, v, _)| better(tie, (date, value), (*d, *v)))
+        {
+            *slot = Some((date, value, src));
+        }
+    }
+
+    /// A value that cannot be used: kept when it is inside the window.
+    fn unusable(&mut self, date: FhirDate, src: impl FnOnce() -> FactSource) {
+        if date.0 >= self.start {
+            self.unusable.push((date, src()));
+        }
+    }
+
+    fn finish(self, unit: &'static str) -> LabItem {
+        let unusable = self.unusable;
+        let measurement = self.best.map(|(date, value, mut src)| {
+            let later = unusable.iter().filter(|(d, _)| *d > date).count();
+            if later > 0 {
+                src.what
+                    .push_str(&format!("; {later} later value(s) could not be used"));
+            }
+            Measurement {
+                value,
+                unit,
+                source: src,
+            }
+        });
+        LabItem {
+            stale: match measurement {
+                None => self.stale.map(|(_, _, s)| s),
+                Some(_) => None,
+            },
+            measurement,
+            unusable: unusable.into_iter().map(|(_, s)| s).collect(),
+        }
+    }
+}
+
+fn read_item(record: &PatientRecord, kb: &Knowledge, today: NaiveDate, spec: &Spec) -> LabItem {
+    let unit = spec.measure.canonical_unit();
+    let mut acc = Latest::new(window_start_months(today, spec.months), spec.tie);
+    for o in record.observations.iter().filter(|o| is_usable_status(o)) {
+        let Some(code) = o.code.as_ref() else {
+            continue;
+        };
+        let Some(coding) = coding_in(kb, spec.valueset, code) else {
+            continue;
+        };
+        let Some(date) = o.date() else {
+            continue;
+        };
+        let label = code_label(coding);
+        let reading = match o.value_quantity.as_ref() {
+            Some(q) => convert(q, spec.measure),
+            None => Reading::Unusable {
+                shown: "(no valueQuantity)".into(),
+                reason: "no numeric value".into(),
+            },
+        };
+        match reading {
+            Reading::Value { value, shown } => {
+                let canonical = format!("{} {unit}", number(value));
+                let what = if shown == canonical {
+                    format!("{} {shown} ({label})", spec.name)
+                } else {
+                    format!("{} {shown} = {canonical} ({label})", spec.name)
+                };
+                acc.value(date, value, source(o, date, what));
+            }
+            Reading::Unusable { shown, reason } => acc.unusable(date, || {
+                source(
+                    o,
+                    date,
+                    format!("{} {shown} ({label}): not used, {reason}", spec.name),
+                )
+            }),
+        }
+    }
+    acc.finish(unit)
+}
+
+/// The lab facts of a record.
+#[derive(Debug, Default)]
+pub struct LabFacts {
+    pub egfr: LabItem,
+    pub alc: LabItem,
+    pub anc: LabItem,
+    pub hb: LabItem,
+    pub upcr: LabItem,
+    pub sledai: LabItem,
+    pub tb: TbItem,
+}
+
+pub fn derive(record: &PatientRecord, kb: &Knowledge, today: NaiveDate) -> LabFacts {
+    let w = &kb.thresholds.windows;
+    let item = |valueset, name, measure, months, tie| {
+        read_item(
+            record,
+            kb,
+            today,
+            &Spec {
+                valueset,
+                name,
+                measure,
+                months,
+                tie,
+            },
+        )
+    };
+    LabFacts {
+        egfr: item("egfr", "eGFR", Measure::Egfr, w.egfr_months, Tie::Lower),
+        alc: item("alc", "ALC", Measure::CellCount, w.cbc_months, Tie::Lower),
+        anc: item("anc", "ANC", Measure::CellCount, w.cbc_months, Tie::Lower),
+        hb: item("hb", "Hb", Measure::Hemoglobin, w.cbc_months, Tie::Lower),
+        upcr: item("upcr", "UPCR", Measure::Upcr, w.upcr_months, Tie::Higher),
+        sledai: sledai(record, kb, today),
+        tb: tb_screening(record, kb, today),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SLEDAI-2K
+// ---------------------------------------------------------------------------------------------
+
+/// Configured SLEDAI-2K code (value set "sledai-2k"), or the text fallback: "SLEDAI" (covering
+/// "SLEDAI-2K" and "SLEDAI 2K") in code.text or a coding display.
+fn sledai_coding(kb: &Knowledge, code: &CodeableConcept) -> Option<String> {
+    if let Some(c) = coding_in(kb, "sledai-2k", code) {
+        return Some(code_label(c));
+    }
+    let named = code
+        .text
+        .iter()
+        .chain(code.coding.iter().filter_map(|c| c.display.as_ref()))
+        .find(|t| t.to_ascii_uppercase().contains("SLEDAI"))?;
+    Some(format!("text '{}'", named.trim()))
+}
+
+fn sledai_value(o: &Observation) -> Result<f64, String> {
+    let raw = if let Some(i) = o.value_integer {
+        i as f64
+    } else if let Some(v) = o.value_quantity.as_ref().and_then(|q| q.value) {
+        v
+    } else if let Some(s) = o.value_string.as_deref() {
+        s.trim()
+            .parse::<f64>()
+            .map_err(|_| "value is not a number".to_string())?
+    } else {
+        return Err("no value".into());
+    };
+    if !raw.is_finite() || raw.fract() != 0.0 {
+        return Err(format!("{} is not a whole score", number(raw)));
+    }
+    if !(0.0..=105.0).contains(&raw) {
+        return Err(format!("{} is outside 0-105", number(raw)));
+    }
+    Ok(raw)
+}
+
+fn sledai(record: &PatientRecord, kb: &Knowledge, today: NaiveDate) -> LabItem {
+    let start = window_start_months(today, kb.thresholds.windows.sledai_months);
+    let mut acc = Latest::new(start, Tie::Lower);
+    for o in record.observations.iter().filter(|o| is_usable_status(o)) {
+        let Some(label) = o.code.as_ref().and_then(|c| sledai_coding(kb, c)) else {
+            continue;
+        };
+        let Some(date) = o.date() else {
+            continue;
+        };
+        match sledai_value(o) {
+            Ok(v) => acc.value(
+                date,
+                v,
+                source(o, date, format!("SLEDAI-2K {} ({label})", number(v))),
+            ),
+            Err(reason) => acc.unusable(date, || {
+                source(o, date, format!("SLEDAI-2K ({label}): not used, {reason}"))
+            }),
+        }
+    }
+    acc.finish("points")
+}
+
+// ---------------------------------------------------------------------------------------------
+// TB screening
+// ---------------------------------------------------------------------------------------------
+
+/// Induration (mm) at or above which a TST counts as positive. CDC: >= 5 mm for
+/// immunosuppressed people (prednisone >= 15 mg/day for a month or more, other
+/// immunosuppressants); JAK-inhibitor candidates with SLE usually are, so the cautious cut-off
+/// is used rather than the 10 mm of the general population.
+pub const TST_POSITIVE_MM: f64 = 5.0;
+
+/// The TB screening item: the latest readable IGRA/TST in the window, the latest readable one
+/// before it, unreadable ones in the window, and positive IGRAs in the window (for latent TB).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TbItem {
+    pub screen: Option<TbScreen>,
+    pub stale: Option<FactSource>,
+    pub unusable: Vec<FactSource>,
+    pub positive_igra: Vec<FactSource>,
+}
+
+fn result_from_code(c: &Coding) -> Option<TbTestResult> {
+    let code = c.code.as_deref()?.trim();
+    let is_snomed = c
+        .system
+        .as_deref()
+        .is_some_and(|s| crate::knowledge::terminology::canonical_system(s) == Some(SNOMED));
+    if is_snomed {
+        return match code {
+            "10828004" => Some(TbTestResult::Positive),
+            "260385009" => Some(TbTestResult::Negative),
+            "82334004" | "419984006" | "42425007" => Some(TbTestResult::Indeterminate),
+            _ => None,
+        };
+    }
+    match code.to_ascii_uppercase().as_str() {
+        "POS" | "DET" | "A" | "AA" | "H" | "HH" => Some(TbTestResult::Positive),
+        "NEG" | "ND" | "N" => Some(TbTestResult::Negative),
+        "IND" | "E" | "EQV" => Some(TbTestResult::Indeterminate),
+        _ => None,
+    }
+}
+
+fn result_from_text(t: &str) -> Option<TbTestResult> {
+    let words = crate::knowledge::drugs::words(t);
+    let has = |w: &str| words.iter().any(|x| x == w);
+    if has("indeterminate") || has("inconclusive") || has("equivocal") || has("borderline") {
+        Some(TbTestResult::Indeterminate)
+    } else if has("negative")
+        || has("nonreactive")
+        || has("non-reactive")
+        || (has("not") && (has("detected") || has("reactive")))
+    {
+        Some(TbTestResult::Negative)
+    } else if has("positive") || has("detected") || has("reactive") {
+        Some(TbTestResult::Positive)
+    } else {
+        None
+    }
+}
+
+fn concept_result(c: &CodeableConcept) -> Option<TbTestResult> {
+    c.coding
+        .iter()
+        .find_map(result_from_code)
+        .or_else(|| c.text.as_deref().and_then(result_from_text))
+        .or_else(|| {
+            c.coding
+                .iter()
+                .filter_map(|x| x.display.as_deref())
+                .find_map(result_from_text)
+        })
+}
+
+/// The result of an IGRA/TST: coded or text value, else interpretation, else (TST only) the
+/// induration in mm.
+fn tb_result(o: &Observation, is_tst: bool) -> Result<(TbTestResult, String), String> {
+    if let Some(r) = o.value_codeable_concept.as_ref().and_then(concept_result) {
+        return Ok((r, "result".into()));
+    }
+    if let Some(r) = o.value_string.as_deref().and_then(result_from_text) {
+        return Ok((r, "result".into()));
+    }
+    if let Some(r) = o.interpretation.iter().find_map(concept_result) {
+        return Ok((r, "interpretation".into()));
+    }
+    if let (true, Some(q)) = (is_tst, o.value_quantity.as_ref()) {
+        let unit = q
+            .code
+            .as_deref()
+            .or(q.unit.as_deref())
+            .map(super::units::normalise_unit);
+        if let (Some(v), Some("mm")) = (q.value, unit.as_deref()) {
+            let r = if v >= TST_POSITIVE_MM {
+                TbTestResult::Positive
+            } else {
+                TbTestResult::Negative
+            };
+            return Ok((
+                r,
+                format!(
+                    "induration {} mm, positive from {} mm",
+                    number(v),
+                    number(TST_POSITIVE_MM)
+                ),
+            ));
+        }
+    }
+    Err("result not readable (no coded/text result or interpretation)".into())
+}
+
+fn result_name(r: TbTestResult) -> &'static str {
+    match r {
+        TbTestResult::Positive => "positive",
+        TbTestResult::Negative => "negative",
+        TbTestResult::Indeterminate => "indeterminate",
+    }
+}
+
+fn tb_screening(record: &PatientRecord, kb: &Knowledge, today: NaiveDate) -> TbItem {
+    let start = window_start_months(today, kb.thresholds.windows.tb_screening_months);
+    let mut best: Option<(FhirDate, TbScreen)> = None;
+    let mut stale: Option<(FhirDate, FactSource)> = None;
+    let mut item = TbItem::default();
+    for o in record.observations.iter().filter(|o| is_usable_status(o)) {
+        let Some(code) = o.code.as_ref() else {
+            continue;
+        };
+        let (coding, is_tst, test) = match (coding_in(kb, "igra", code), coding_in(kb, "tst", code))
+        {
+            (Some(c), _) => (c, false, "IGRA"),
+            (None, Some(c)) => (c, true, "TST"),
+            (None, None) => continue,
+        };
+        let Some(date) = o.date() else {
+            continue;
+        };
+        let label = code_label(coding);
+        match tb_result(o, is_tst) {
+            Ok((result, how)) => {
+                let src = source(
+                    o,
+                    date,
+                    format!("{test} {} ({how}; {label})", result_name(result)),
+                );
+                if date.0 >= start {
+                    if !is_tst && result == TbTestResult::Positive {
+                        item.positive_igra.push(src.clone());
+                    }
+                    if best.as_ref().is_none_or(|(d, s)| {
+                        date > *d || (date == *d && severity(result) > severity(s.result))
+                    }) {
+                        best = Some((
+                            date,
+                            TbScreen {
+                                result,
+                                source: src,
+                            },
+                        ));
+                    }
+                } else if stale.as_ref().is_none_or(|(d, _)| date > *d) {
+                    stale = Some((date, src));
+                }
+            }
+            Err(reason) if date.0 >= start => item.unusable.push(source(
+                o,
+                date,
+                format!("{test} ({label}): not used, {reason}"),
+            )),
+            Err(_) => {}
+        }
+    }
+    item.screen = best.map(|(_, s)| s);
+    if item.screen.is_none() {
+        item.stale = stale.map(|(_, s)| s);
+    }
+    item
+}
+
+/// Same-day tie-break: positive over indeterminate over negative.
+fn severity(r: TbTestResult) -> u8 {
+    match r {
+        TbTestResult::Positive => 2,
+        TbTestResult::Indeterminate => 1,
+        TbTestResult::Negative => 0,
+    }
+}
