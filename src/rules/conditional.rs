@@ -90,8 +90,12 @@ pub fn missing_data(facts: &PatientFacts, kb: &Knowledge) -> Vec<String> {
                 "{name}: latest is older than {months} months ({})",
                 super::fact_line(s)
             ),
-            None => format!("{name}: none within {months} months"),
+            None if g.unusable.is_empty() => format!("{name}: none within {months} months"),
+            None => format!("{name}: no usable value within {months} months"),
         });
+        for u in &g.unusable {
+            out.push(format!("{name}: {}", super::fact_line(u)));
+        }
     }
     for key in &facts.unavailable {
         out.push(format!("{key}: could not be obtained"));

@@ -348,6 +348,7 @@ mod tests {
         f.gaps = vec![DataGap {
             item: GapItem::Sledai,
             stale: Some(src("Observation/s", "SLEDAI-2K 14")),
+            unusable: vec![],
         }];
         let bar = assess(&f, kb());
         assert!(!bar.met());
