@@ -366,6 +366,11 @@ FIXTURES = [
      add("medications", med("aza", "azathioprine 50 MG Oral Tablet", "1256", tablets=2)), [PRE_WARN, COND], None, None),
     ("pre-pregnancy", "4.6 pregnancy", "pregnancy (ICD-10-CM Z33.1)",
      add("conditions", condition("preg", ICD10, "Z33.1", "Pregnant state, incidental")), [PRE_WARN, COND], None, None),
+    # two in-scope drafts: one card set per order, critical/warning/info order across them
+    ("multi-order", "4.4/4.5 two orders", "baricitinib 4 mg and tofacitinib 5 mg twice daily, eGFR 45",
+     both(lab("egfr", 45), lambda p: p["extra_drafts"].append(
+         draft(text="tofacitinib 5 MG Oral Tablet", code="1357541", per_day=2, did="jak-draft-2"))),
+     [COND, DOSE, NOTREC], 2, None),
     # 4.7
     ("tyk2-deucravacitinib", "4.7 deucravacitinib", "deucravacitinib 6 mg, bar met",
      set_draft(text="deucravacitinib 6 MG Oral Tablet", code="2612087"), [NOTREC, TYK2], None, "deucravacitinib"),
