@@ -6,9 +6,9 @@
 //! clinicalStatus counts as active unless it has an abatement date (conservative: an
 //! unqualified problem-list entry is taken at its word).
 
-use super::source::{coding_in, concept_what, reference};
+use super::source::{code_label, coding_in, concept_what, reference, Index};
 use super::FactSource;
-use crate::fhir::model::{CodeableConcept, Condition, Observation};
+use crate::fhir::model::{CodeableConcept, Coding, Condition, Observation};
 use crate::knowledge::Knowledge;
 
 /// How a Condition's clinical status reads.
@@ -76,15 +76,17 @@ fn condition_date(c: &Condition) -> Option<chrono::NaiveDate> {
         .map(|d| d.0)
 }
 
-/// The source of a Condition that matched `valueset`, or `None`.
-fn matched(kb: &Knowledge, valueset: &str, c: &Condition) -> Option<FactSource> {
-    let code = c.code.as_ref()?;
-    let coding = coding_in(kb, valueset, code)?;
-    Some(FactSource {
+/// The source of a Condition that matched with `coding`.
+fn matched(c: &Condition, coding: &Coding) -> FactSource {
+    let what = match &c.code {
+        Some(code) => concept_what(code, coding),
+        None => code_label(coding),
+    };
+    FactSource {
         reference: reference("Condition", c.id.as_deref()),
         date: condition_date(c),
-        what: format!("{}, {}", concept_what(code, coding), status_text(c)),
-    })
+        what: format!("{what}, {}", status_text(c)),
+    }
 }
 
 /// Which clinical statuses a fact accepts.
@@ -96,16 +98,12 @@ enum Need {
     Active,
 }
 
-fn collect(
-    kb: &Knowledge,
-    conditions: &[&Condition],
-    valueset: &str,
-    need: Need,
-) -> Vec<FactSource> {
-    conditions
+fn collect(index: &Index<'_, '_, Condition>, valueset: &str, need: Need) -> Vec<FactSource> {
+    index
+        .get(valueset)
         .iter()
-        .filter(|c| need == Need::Any || clinical(c) != Clinical::NotActive)
-        .filter_map(|c| matched(kb, valueset, c))
+        .filter(|(c, _)| need == Need::Any || clinical(c) != Clinical::NotActive)
+        .map(|(c, coding)| matched(c, coding))
         .collect()
 }
 
@@ -125,31 +123,37 @@ pub struct ConditionFacts {
     pub pregnancy: Vec<FactSource>,
 }
 
+/// `conditions` indexes the credible Conditions (see [`is_credible`]); `observations` the
+/// usable Observations by code.
 pub fn derive(
-    conditions: &[Condition],
-    observations: &[Observation],
+    conditions: &Index<'_, '_, Condition>,
+    observations: &Index<'_, '_, Observation>,
+    all_observations: &[Observation],
     kb: &Knowledge,
 ) -> ConditionFacts {
-    let credible: Vec<&Condition> = conditions.iter().filter(|c| is_credible(c)).collect();
-    let mut vte_history = collect(kb, &credible, "vte", Need::Any);
-    vte_history.extend(vte_observations(observations, kb));
+    let mut vte_history = collect(conditions, "vte", Need::Any);
+    vte_history.extend(vte_observations(observations, all_observations, kb));
     ConditionFacts {
-        sle: collect(kb, &credible, "sle", Need::Any),
+        sle: collect(conditions, "sle", Need::Any),
         vte_history,
-        active_tb: collect(kb, &credible, "active-tb", Need::Active),
-        latent_tb_untreated: collect(kb, &credible, "latent-tb", Need::Active),
-        latent_tb_treated: !collect(kb, &credible, "latent-tb-treated", Need::Any).is_empty(),
-        active_lupus_nephritis: collect(kb, &credible, "lupus-nephritis", Need::Active),
-        cns_lupus: collect(kb, &credible, "cns-lupus", Need::Active),
-        msk_cutaneous: collect(kb, &credible, "msk-cutaneous", Need::Active),
-        herpes_zoster: collect(kb, &credible, "herpes-zoster", Need::Any),
-        pregnancy: collect(kb, &credible, "pregnancy", Need::Active),
+        active_tb: collect(conditions, "active-tb", Need::Active),
+        latent_tb_untreated: collect(conditions, "latent-tb", Need::Active),
+        latent_tb_treated: !conditions.get("latent-tb-treated").is_empty(),
+        active_lupus_nephritis: collect(conditions, "lupus-nephritis", Need::Active),
+        cns_lupus: collect(conditions, "cns-lupus", Need::Active),
+        msk_cutaneous: collect(conditions, "msk-cutaneous", Need::Active),
+        herpes_zoster: collect(conditions, "herpes-zoster", Need::Any),
+        pregnancy: collect(conditions, "pregnancy", Need::Active),
     }
 }
 
 /// Observations coding a VTE (or history of VTE) in their code or coded value, final/amended/
 /// corrected, unless the value says no (valueBoolean false, or a "No"/"Negative" concept).
-fn vte_observations(observations: &[Observation], kb: &Knowledge) -> Vec<FactSource> {
+fn vte_observations(
+    index: &Index<'_, '_, Observation>,
+    all: &[Observation],
+    kb: &Knowledge,
+) -> Vec<FactSource> {
     let negative = |o: &Observation| {
         o.value_boolean == Some(false)
             || o.value_codeable_concept.as_ref().is_some_and(|v| {
@@ -163,25 +167,27 @@ fn vte_observations(observations: &[Observation], kb: &Knowledge) -> Vec<FactSou
                 })
             })
     };
-    observations
+    let source = |o: &Observation, concept: &CodeableConcept, coding: &Coding| FactSource {
+        reference: reference("Observation", o.id.as_deref()),
+        date: o.date().map(|d| d.0),
+        what: concept_what(concept, coding),
+    };
+    let mut out: Vec<(&Observation, FactSource)> = index
+        .get("vte")
         .iter()
-        .filter(|o| super::labs::is_usable_status(o))
-        .filter_map(|o| {
-            let hit = o
-                .code
-                .as_ref()
-                .and_then(|c| coding_in(kb, "vte", c).map(|x| (c, x)))
-                .filter(|_| !negative(o))
-                .or_else(|| {
-                    o.value_codeable_concept
-                        .as_ref()
-                        .and_then(|c| coding_in(kb, "vte", c).map(|x| (c, x)))
-                })?;
-            Some(FactSource {
-                reference: reference("Observation", o.id.as_deref()),
-                date: o.date().map(|d| d.0),
-                what: concept_what(hit.0, hit.1),
-            })
-        })
-        .collect()
+        .filter(|(o, _)| !negative(o))
+        .filter_map(|(o, coding)| Some((*o, source(o, o.code.as_ref()?, coding))))
+        .collect();
+    // A coded value naming a VTE ("past history: pulmonary embolism").
+    for o in all.iter().filter(|o| super::labs::is_usable_status(o)) {
+        if out.iter().any(|(x, _)| std::ptr::eq(*x, o)) {
+            continue;
+        }
+        if let Some(v) = o.value_codeable_concept.as_ref() {
+            if let Some(coding) = coding_in(kb, "vte", v) {
+                out.push((o, source(o, v, coding)));
+            }
+        }
+    }
+    out.into_iter().map(|(_, s)| s).collect()
 }

@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 
-use super::source::{code_label, coding_in, number, reference, window_start_months};
+use super::source::{code_label, number, reference, window_start_months, Index};
 use super::units::{convert, Measure, Reading};
 use super::{FactSource, Measurement, TbScreen, TbTestResult};
 use crate::fhir::model::{CodeableConcept, Coding, FhirDate, Observation};
@@ -87,7 +87,8 @@ impl Latest {
         }
     }
 
-    fn value(&mut self, date: FhirDate, value: f64, src: FactSource) {
+    /// Offer a value; its source is built only when it is kept.
+    fn value(&mut self, date: FhirDate, value: f64, src: impl FnOnce() -> FactSource) {
         let tie = self.tie;
         let slot = if date.0 >= self.start {
             &mut self.best
@@ -98,7 +99,7 @@ impl Latest {
             .as_ref()
             .is_none_or(|(d, v, _)| better(tie, (date, value), (*d, *v)))
         {
-            *slot = Some((date, value, src));
+            *slot = Some((date, value, src()));
         }
     }
 
@@ -134,20 +135,13 @@ impl Latest {
     }
 }
 
-fn read_item(record: &PatientRecord, kb: &Knowledge, today: NaiveDate, spec: &Spec) -> LabItem {
+fn read_item(index: &Index<'_, '_, Observation>, today: NaiveDate, spec: &Spec) -> LabItem {
     let unit = spec.measure.canonical_unit();
     let mut acc = Latest::new(window_start_months(today, spec.months), spec.tie);
-    for o in record.observations.iter().filter(|o| is_usable_status(o)) {
-        let Some(code) = o.code.as_ref() else {
-            continue;
-        };
-        let Some(coding) = coding_in(kb, spec.valueset, code) else {
-            continue;
-        };
+    for &(o, coding) in index.get(spec.valueset) {
         let Some(date) = o.date() else {
             continue;
         };
-        let label = code_label(coding);
         let reading = match o.value_quantity.as_ref() {
             Some(q) => convert(q, spec.measure),
             None => Reading::Unusable {
@@ -156,16 +150,18 @@ fn read_item(record: &PatientRecord, kb: &Knowledge, today: NaiveDate, spec: &Sp
             },
         };
         match reading {
-            Reading::Value { value, shown } => {
+            Reading::Value { value, shown } => acc.value(date, value, || {
+                let label = code_label(coding);
                 let canonical = format!("{} {unit}", number(value));
                 let what = if shown == canonical {
                     format!("{} {shown} ({label})", spec.name)
                 } else {
                     format!("{} {shown} = {canonical} ({label})", spec.name)
                 };
-                acc.value(date, value, source(o, date, what));
-            }
+                source(o, date, what)
+            }),
             Reading::Unusable { shown, reason } => acc.unusable(date, || {
+                let label = code_label(coding);
                 source(
                     o,
                     date,
@@ -189,12 +185,17 @@ pub struct LabFacts {
     pub tb: TbItem,
 }
 
-pub fn derive(record: &PatientRecord, kb: &Knowledge, today: NaiveDate) -> LabFacts {
+/// `index` holds the usable Observations (see [`is_usable_status`]) by value set.
+pub fn derive(
+    record: &PatientRecord,
+    index: &Index<'_, '_, Observation>,
+    kb: &Knowledge,
+    today: NaiveDate,
+) -> LabFacts {
     let w = &kb.thresholds.windows;
     let item = |valueset, name, measure, months, tie| {
         read_item(
-            record,
-            kb,
+            index,
             today,
             &Spec {
                 valueset,
@@ -211,8 +212,8 @@ pub fn derive(record: &PatientRecord, kb: &Knowledge, today: NaiveDate) -> LabFa
         anc: item("anc", "ANC", Measure::CellCount, w.cbc_months, Tie::Lower),
         hb: item("hb", "Hb", Measure::Hemoglobin, w.cbc_months, Tie::Lower),
         upcr: item("upcr", "UPCR", Measure::Upcr, w.upcr_months, Tie::Higher),
-        sledai: sledai(record, kb, today),
-        tb: tb_screening(record, kb, today),
+        sledai: sledai(record, index, kb, today),
+        tb: tb_screening(index, kb, today),
     }
 }
 
@@ -220,18 +221,23 @@ pub fn derive(record: &PatientRecord, kb: &Knowledge, today: NaiveDate) -> LabFa
 // SLEDAI-2K
 // ---------------------------------------------------------------------------------------------
 
-/// Configured SLEDAI-2K code (value set "sledai-2k"), or the text fallback: "SLEDAI" (covering
-/// "SLEDAI-2K" and "SLEDAI 2K") in code.text or a coding display.
-fn sledai_coding(kb: &Knowledge, code: &CodeableConcept) -> Option<String> {
-    if let Some(c) = coding_in(kb, "sledai-2k", code) {
-        return Some(code_label(c));
-    }
+/// The text fallback for SLEDAI-2K: "SLEDAI" (covering "SLEDAI-2K" and "SLEDAI 2K") in
+/// code.text or a coding display.
+fn sledai_text(code: &CodeableConcept) -> Option<String> {
     let named = code
         .text
         .iter()
         .chain(code.coding.iter().filter_map(|c| c.display.as_ref()))
-        .find(|t| t.to_ascii_uppercase().contains("SLEDAI"))?;
+        .find(|t| contains_ignore_case(t, "SLEDAI"))?;
     Some(format!("text '{}'", named.trim()))
+}
+
+/// ASCII case-insensitive substring test without allocating.
+fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 fn sledai_value(o: &Observation) -> Result<f64, String> {
@@ -255,22 +261,34 @@ fn sledai_value(o: &Observation) -> Result<f64, String> {
     Ok(raw)
 }
 
-fn sledai(record: &PatientRecord, kb: &Knowledge, today: NaiveDate) -> LabItem {
+/// SLEDAI-2K Observations: a configured code (value set "sledai-2k"), else the text fallback.
+fn sledai(
+    record: &PatientRecord,
+    index: &Index<'_, '_, Observation>,
+    kb: &Knowledge,
+    today: NaiveDate,
+) -> LabItem {
     let start = window_start_months(today, kb.thresholds.windows.sledai_months);
     let mut acc = Latest::new(start, Tie::Lower);
-    for o in record.observations.iter().filter(|o| is_usable_status(o)) {
-        let Some(label) = o.code.as_ref().and_then(|c| sledai_coding(kb, c)) else {
-            continue;
-        };
+    let coded = index.get("sledai-2k");
+    let by_text = record
+        .observations
+        .iter()
+        .filter(|o| is_usable_status(o))
+        .filter(|o| !coded.iter().any(|(x, _)| std::ptr::eq(*x, *o)))
+        .filter_map(|o| Some((o, sledai_text(o.code.as_ref()?)?)));
+    let all = coded
+        .iter()
+        .map(|(o, coding)| (*o, code_label(coding)))
+        .chain(by_text);
+    for (o, label) in all {
         let Some(date) = o.date() else {
             continue;
         };
         match sledai_value(o) {
-            Ok(v) => acc.value(
-                date,
-                v,
-                source(o, date, format!("SLEDAI-2K {} ({label})", number(v))),
-            ),
+            Ok(v) => acc.value(date, v, || {
+                source(o, date, format!("SLEDAI-2K {} ({label})", number(v)))
+            }),
             Err(reason) => acc.unusable(date, || {
                 source(o, date, format!("SLEDAI-2K ({label}): not used, {reason}"))
             }),
@@ -397,21 +415,20 @@ fn result_name(r: TbTestResult) -> &'static str {
     }
 }
 
-fn tb_screening(record: &PatientRecord, kb: &Knowledge, today: NaiveDate) -> TbItem {
+fn tb_screening(index: &Index<'_, '_, Observation>, kb: &Knowledge, today: NaiveDate) -> TbItem {
     let start = window_start_months(today, kb.thresholds.windows.tb_screening_months);
     let mut best: Option<(FhirDate, TbScreen)> = None;
     let mut stale: Option<(FhirDate, FactSource)> = None;
     let mut item = TbItem::default();
-    for o in record.observations.iter().filter(|o| is_usable_status(o)) {
-        let Some(code) = o.code.as_ref() else {
-            continue;
-        };
-        let (coding, is_tst, test) = match (coding_in(kb, "igra", code), coding_in(kb, "tst", code))
-        {
-            (Some(c), _) => (c, false, "IGRA"),
-            (None, Some(c)) => (c, true, "TST"),
-            (None, None) => continue,
-        };
+    let igra = index.get("igra");
+    let tests = igra.iter().map(|(o, c)| (*o, *c, false, "IGRA")).chain(
+        index
+            .get("tst")
+            .iter()
+            .filter(|(o, _)| !igra.iter().any(|(x, _)| std::ptr::eq(*x, *o)))
+            .map(|(o, c)| (*o, *c, true, "TST")),
+    );
+    for (o, coding, is_tst, test) in tests {
         let Some(date) = o.date() else {
             continue;
         };

@@ -4,13 +4,13 @@
 //! Medication its `medicationReference` points to), shared with the draft-order reading.
 
 use super::dose;
-use super::source::{number, reference, window_start_days};
+use super::source::{number, reference, window_start_days, Index};
 use super::units::{convert, Measure, Reading};
 use super::{CoTherapy, FactSource, GlucocorticoidDose, Therapy};
 use crate::facts::order::DoseReading;
 use crate::fhir::model::{
     CodeableConcept, Dosage, FhirDate, Medication, MedicationRequest, MedicationStatement,
-    Reference,
+    Observation, Reference,
 };
 use crate::fhir::PatientRecord;
 use crate::knowledge::drugs::{concept_texts, parse_strength, DrugMatch, Strength};
@@ -182,6 +182,7 @@ fn active_orders<'a>(
 /// its window. `None` when neither exists.
 pub fn glucocorticoid(
     record: &PatientRecord,
+    observations: &Index<'_, '_, Observation>,
     kb: &Knowledge,
     today: chrono::NaiveDate,
 ) -> Option<GlucocorticoidDose> {
@@ -204,10 +205,15 @@ pub fn glucocorticoid(
             DoseReading::Known { mg_per_day, .. } => {
                 let pred = mg_per_day * factor;
                 total += pred;
+                let flag = if m.drug.unverified.iter().any(|u| u == "factor") {
+                    "; factor UNVERIFIED"
+                } else {
+                    ""
+                };
                 sources.push(order_source(
                     req,
                     format!(
-                        "{} {} mg/day x {} = {} mg/day prednisone-equivalent ({})",
+                        "{} {} mg/day x {} = {} mg/day prednisone-equivalent ({}{flag})",
                         m.drug.name,
                         number(mg_per_day),
                         number(factor),
@@ -229,7 +235,7 @@ pub fn glucocorticoid(
             unreadable,
         });
     }
-    if let Some(obs) = dose_observation(record, kb, today) {
+    if let Some(obs) = dose_observation(observations, kb, today) {
         return Some(GlucocorticoidDose {
             mg_per_day: obs.0,
             sources: vec![obs.1],
@@ -249,23 +255,13 @@ pub fn glucocorticoid(
 
 /// The latest usable "prednisone-equivalent dose" Observation within its window.
 fn dose_observation(
-    record: &PatientRecord,
+    index: &Index<'_, '_, Observation>,
     kb: &Knowledge,
     today: chrono::NaiveDate,
 ) -> Option<(f64, FactSource)> {
     let start = window_start_days(today, kb.thresholds.windows.glucocorticoid_observation_days);
     let mut best: Option<(FhirDate, f64, FactSource)> = None;
-    for obs in record
-        .observations
-        .iter()
-        .filter(|o| super::labs::is_usable_status(o))
-    {
-        let Some(code) = obs.code.as_ref() else {
-            continue;
-        };
-        let Some(coding) = super::source::coding_in(kb, "prednisone-equivalent-dose", code) else {
-            continue;
-        };
+    for &(obs, coding) in index.get("prednisone-equivalent-dose") {
         let Some(date) = obs.date().filter(|d| d.0 >= start) else {
             continue;
         };

@@ -180,8 +180,29 @@ const RELEVANT_TYPES: &[&str] = &[
 
 /// Derive the facts from the gathered record as of `today`.
 pub fn derive(record: &PatientRecord, kb: &Knowledge, today: NaiveDate) -> PatientFacts {
-    let c = conditions::derive(&record.conditions, &record.observations, kb);
-    let labs = labs::derive(record, kb, today);
+    let condition_index = source::Index::build(
+        kb,
+        record
+            .conditions
+            .iter()
+            .filter(|c| conditions::is_credible(c))
+            .filter_map(|c| Some((c, c.code.as_ref()?))),
+    );
+    let observation_index = source::Index::build(
+        kb,
+        record
+            .observations
+            .iter()
+            .filter(|o| labs::is_usable_status(o))
+            .filter_map(|o| Some((o, o.code.as_ref()?))),
+    );
+    let c = conditions::derive(
+        &condition_index,
+        &observation_index,
+        &record.observations,
+        kb,
+    );
+    let labs = labs::derive(record, &observation_index, kb, today);
     let gaps = gaps::derive(&labs);
     let mut latent_tb_untreated = c.latent_tb_untreated;
     if !c.latent_tb_treated {
@@ -200,7 +221,7 @@ pub fn derive(record: &PatientRecord, kb: &Knowledge, today: NaiveDate) -> Patie
         alc: labs.alc.measurement,
         anc: labs.anc.measurement,
         hb: labs.hb.measurement,
-        glucocorticoid: medications::glucocorticoid(record, kb, today),
+        glucocorticoid: medications::glucocorticoid(record, &observation_index, kb, today),
         sledai: labs.sledai.measurement,
         msk_cutaneous: c.msk_cutaneous,
         therapies_tried: medications::therapies_tried(record, kb),

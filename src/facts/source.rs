@@ -1,6 +1,8 @@
 //! Shared helpers of fact derivation: look-back windows, resource references, coded-concept
 //! matching against value sets, and the labels used in `FactSource::what`.
 
+use std::collections::HashMap;
+
 use chrono::{Months, NaiveDate};
 
 use crate::fhir::model::{CodeableConcept, Coding};
@@ -39,6 +41,41 @@ pub fn coding_in<'c>(
         (Some(s), Some(code)) => kb.terminology.contains(valueset, s, code),
         _ => false,
     })
+}
+
+/// Resources grouped by the value sets their concept's codings belong to: one terminology
+/// lookup per coding, instead of one per coding and value set. Record order is kept; per
+/// value set, a resource appears once, with its first matching coding.
+pub struct Index<'k, 'r, T> {
+    map: HashMap<&'k str, Vec<(&'r T, &'r Coding)>>,
+}
+
+impl<'k, 'r, T> Index<'k, 'r, T> {
+    pub fn build(
+        kb: &'k Knowledge,
+        items: impl Iterator<Item = (&'r T, &'r CodeableConcept)>,
+    ) -> Self {
+        let mut map: HashMap<&'k str, Vec<(&'r T, &'r Coding)>> = HashMap::new();
+        for (item, concept) in items {
+            for coding in &concept.coding {
+                let (Some(system), Some(code)) = (&coding.system, &coding.code) else {
+                    continue;
+                };
+                for id in kb.terminology.valuesets_of(system, code) {
+                    let list = map.entry(id).or_default();
+                    if !list.last().is_some_and(|(x, _)| std::ptr::eq(*x, item)) {
+                        list.push((item, coding));
+                    }
+                }
+            }
+        }
+        Index { map }
+    }
+
+    /// The resources (with the matching coding) in value set `valueset`.
+    pub fn get(&self, valueset: &str) -> &[(&'r T, &'r Coding)] {
+        self.map.get(valueset).map(Vec::as_slice).unwrap_or(&[])
+    }
 }
 
 /// "ICD-10-CM M32.14" for a coding.

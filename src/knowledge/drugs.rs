@@ -26,8 +26,8 @@ const FILE: &str = "medications.json";
 struct MedicationsFile {
     #[serde(rename = "_comment", default)]
     _comment: serde_json::Value,
-    #[serde(default)]
-    source: Option<String>,
+    #[serde(rename = "source", default)]
+    _source: Option<String>,
     jak_inhibitors: Vec<JakEntry>,
     out_of_scope: NamesSection,
     non_systemic: NonSystemicSection,
@@ -247,7 +247,6 @@ impl DrugTable {
             reason,
         };
         let file: MedicationsFile = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
-        let _ = &file.source;
         let mut t = DrugTable::default();
 
         let mut seen_agents = HashSet::new();

@@ -112,6 +112,10 @@ const ALIASES: &[(&str, &[&str])] = &[
 
 /// The canonical URI of a known code system, or `None` for a system this service does not know.
 pub fn canonical_system(system: &str) -> Option<&'static str> {
+    // Fast path: the canonical URI as sent.
+    if let Some((canon, _)) = ALIASES.iter().find(|(c, _)| *c == system) {
+        return Some(canon);
+    }
     let s = system.trim().trim_end_matches('/');
     ALIASES.iter().find_map(|(canon, aliases)| {
         aliases
@@ -181,6 +185,8 @@ pub struct Member {
 pub struct Terminology {
     /// Value set ids, in load order; positions are the indices used in `index`.
     ids: Vec<String>,
+    /// id → position in `ids`.
+    positions: HashMap<String, usize>,
     /// canonical system → normalised code → value set positions.
     index: HashMap<&'static str, HashMap<String, Vec<usize>>>,
     /// Members per value set, in file order.
@@ -279,6 +285,7 @@ impl Terminology {
                     display: entry.display.clone().unwrap_or_default(),
                 });
             }
+            t.positions.insert(vs.id.clone(), pos);
             t.ids.push(vs.id);
             t.members.push(members);
         }
@@ -299,7 +306,7 @@ impl Terminology {
     }
 
     fn position(&self, valueset: &str) -> Option<usize> {
-        self.ids.iter().position(|i| i == valueset)
+        self.positions.get(valueset).copied()
     }
 
     fn lookup(&self, system: &str, code: &str) -> Option<&[usize]> {
@@ -318,10 +325,11 @@ impl Terminology {
     }
 
     /// The ids of every value set holding `(system, code)`.
-    pub fn valuesets_of(&self, system: &str, code: &str) -> Vec<&str> {
+    pub fn valuesets_of(&self, system: &str, code: &str) -> impl Iterator<Item = &str> + '_ {
         self.lookup(system, code)
-            .map(|sets| sets.iter().map(|p| self.ids[*p].as_str()).collect())
-            .unwrap_or_default()
+            .unwrap_or(&[])
+            .iter()
+            .map(|p| self.ids[*p].as_str())
     }
 
     /// The members of a value set (empty for an unknown id).
@@ -396,7 +404,10 @@ mod tests {
         assert!(t.contains("x", "urn:oid:2.16.840.1.113883.6.96", "55464009"));
         assert!(!t.contains("x", ICD10CM, "55464009"));
         assert!(!t.contains("x", SNOMED, "5546400"));
-        assert_eq!(t.valuesets_of(SNOMED, "55464009"), vec!["x"]);
+        assert_eq!(
+            t.valuesets_of(SNOMED, "55464009").collect::<Vec<_>>(),
+            ["x"]
+        );
     }
 
     #[test]
@@ -454,5 +465,214 @@ mod tests {
         .unwrap();
         let e = t.require(&["sle", "vte"]).unwrap_err().to_string();
         assert!(e.contains("vte"), "{e}");
+    }
+}
+
+/// Coverage of the shipped value sets against knowledge.md 3c/3d.
+#[cfg(test)]
+mod coverage {
+    use super::*;
+
+    fn t() -> Terminology {
+        Terminology::load(&KnowledgeFiles::Embedded).expect("embedded value sets load")
+    }
+
+    fn all_in(t: &Terminology, vs: &str, system: &str, codes: &[&str]) {
+        for c in codes {
+            assert!(t.contains(vs, system, c), "{vs} lacks {c}");
+        }
+    }
+
+    fn none_in(t: &Terminology, vs: &str, system: &str, codes: &[&str]) {
+        for c in codes {
+            assert!(!t.contains(vs, system, c), "{vs} must not hold {c}");
+        }
+    }
+
+    #[test]
+    fn every_required_value_set_is_shipped() {
+        let t = t();
+        for id in REQUIRED {
+            assert!(!t.members(id).is_empty(), "{id}");
+        }
+    }
+
+    #[test]
+    fn sle_is_m32_and_snomed_lupus_without_drug_induced() {
+        let t = t();
+        all_in(
+            &t,
+            "sle",
+            ICD10CM,
+            &["M32.10", "M32.14", "M32.15", "M32.19", "M32.8", "M32.9"],
+        );
+        all_in(
+            &t,
+            "sle",
+            SNOMED,
+            &["55464009", "68815009", "95644001", "773333003"],
+        );
+        none_in(&t, "sle", ICD10CM, &["M32.0", "L93.0"]);
+        none_in(
+            &t,
+            "sle",
+            SNOMED,
+            &["201436003", "80258006", "200936003", "239886003"],
+        );
+    }
+
+    #[test]
+    fn lupus_nephritis_cns_and_msk_codes() {
+        let t = t();
+        all_in(&t, "lupus-nephritis", ICD10CM, &["M32.14", "M32.15"]);
+        all_in(
+            &t,
+            "lupus-nephritis",
+            SNOMED,
+            &[
+                "68815009",
+                "73286009",
+                "4676006",
+                "76521009",
+                "36402006",
+                "52042003",
+                "11013005",
+                "1144973003",
+                "308751000119106",
+                "295101000119105",
+                "295111000119108",
+                "295121000119101",
+            ],
+        );
+        none_in(&t, "lupus-nephritis", ICD10CM, &["M32.19", "M32.9"]);
+        all_in(
+            &t,
+            "cns-lupus",
+            SNOMED,
+            &[
+                "1144942002",
+                "95644001",
+                "1263491001",
+                "1263518006",
+                "724781003",
+                "1259517005",
+                "724767000",
+                "230307005",
+            ],
+        );
+        none_in(&t, "cns-lupus", ICD10CM, &["M32.19"]);
+        all_in(
+            &t,
+            "msk-cutaneous",
+            SNOMED,
+            &[
+                "95408003",
+                "1144970000",
+                "200938002",
+                "239891002",
+                "403502003",
+                "95332009",
+                "239888002",
+            ],
+        );
+        all_in(&t, "msk-cutaneous", ICD10CM, &["L93.0", "L93.1", "L93.2"]);
+    }
+
+    #[test]
+    fn vte_ranges_follow_knowledge_md() {
+        let t = t();
+        all_in(
+            &t,
+            "vte",
+            ICD10CM,
+            &[
+                "I26.01", "I26.99", "I80.10", "I80.13", "I80.201", "I80.239", "I80.299", "I80.3",
+                "I80.9", "I82.210", "I82.220", "I82.291", "I82.401", "I82.4Y9", "I82.4Z1",
+                "I82.501", "I82.5Z9", "I82.601", "I82.629", "I82.A11", "I82.B29", "I82.C29",
+                "I82.890", "I82.90", "O22.30", "O22.33", "O87.1", "O88.211", "O88.23", "Z86.711",
+                "Z86.718",
+            ],
+        );
+        none_in(
+            &t,
+            "vte",
+            ICD10CM,
+            &[
+                "I80.0", "I80.00", "I80.8", "I82.0", "I82.1", "I82.3", "I82.701", "I82.811",
+                "I82.891", "I82.91", "O22.50", "O88.012", "Z86.72", "T80.0XXA",
+            ],
+        );
+        all_in(
+            &t,
+            "vte",
+            SNOMED,
+            &[
+                "128053003",
+                "59282003",
+                "233935004",
+                "404223003",
+                "429098002",
+                "444325005",
+                "161512003",
+                "161511005",
+            ],
+        );
+    }
+
+    #[test]
+    fn tuberculosis_zoster_and_pregnancy_codes() {
+        let t = t();
+        all_in(
+            &t,
+            "active-tb",
+            ICD10CM,
+            &["A15.0", "A16.2", "A17.0", "A18.01", "A19.9"],
+        );
+        all_in(
+            &t,
+            "active-tb",
+            SNOMED,
+            &["56717001", "427099000", "25629007", "154283005"],
+        );
+        none_in(&t, "active-tb", ICD10CM, &["Z22.7", "Z86.11", "R76.11"]);
+        all_in(&t, "latent-tb", ICD10CM, &["Z22.7", "R76.11", "R76.12"]);
+        none_in(&t, "latent-tb", ICD10CM, &["Z86.15", "R76.0", "Z22.8"]);
+        all_in(&t, "latent-tb-treated", ICD10CM, &["Z86.15"]);
+        all_in(&t, "herpes-zoster", ICD10CM, &["B02.0", "B02.9", "B02.29"]);
+        all_in(&t, "herpes-zoster", SNOMED, &["4740000"]);
+        all_in(&t, "pregnancy", ICD10CM, &["Z33.1"]);
+        all_in(&t, "pregnancy", SNOMED, &["77386006"]);
+        none_in(&t, "pregnancy", ICD10CM, &["Z33.2"]);
+    }
+
+    #[test]
+    fn loinc_sets_follow_knowledge_md() {
+        let t = t();
+        all_in(
+            &t,
+            "egfr",
+            LOINC,
+            &[
+                "33914-3", "48642-3", "48643-1", "50044-7", "70969-1", "77147-7", "62238-1",
+                "88293-6", "88294-4", "98979-8", "94677-2", "98980-6", "50210-4", "69405-9",
+            ],
+        );
+        none_in(&t, "egfr", LOINC, &["2160-0"]);
+        all_in(&t, "upcr", LOINC, &["2890-2", "34366-5", "2889-4"]);
+        all_in(&t, "alc", LOINC, &["731-0", "732-8", "26474-7"]);
+        all_in(&t, "anc", LOINC, &["751-8", "753-4", "26499-4"]);
+        all_in(&t, "hb", LOINC, &["718-7", "59260-0"]);
+        none_in(&t, "hb", LOINC, &["24360-0", "35183-3"]);
+        all_in(&t, "igra", LOINC, &["71773-6", "46217-6", "71775-1"]);
+        all_in(&t, "tst", LOINC, &["39263-9"]);
+        all_in(&t, "sledai-2k", SLE_ASSESSMENT, &["sledai-2k"]);
+        all_in(
+            &t,
+            "prednisone-equivalent-dose",
+            SLE_ASSESSMENT,
+            &["prednisone-equivalent-dose"],
+        );
+        all_in(&t, "zoster-vaccine", CVX, &["187"]);
+        none_in(&t, "zoster-vaccine", CVX, &["121"]);
     }
 }
