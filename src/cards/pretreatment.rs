@@ -15,6 +15,7 @@ fn short(item: &PreTreatmentItem) -> &'static str {
         PreTreatmentItem::TbScreening { .. } => "TB screening",
         PreTreatmentItem::LatentTb { .. } => "treat latent TB",
         PreTreatmentItem::TbIndeterminate { .. } => "repeat TB test",
+        PreTreatmentItem::TbPositiveReview { .. } => "review positive TB test",
         PreTreatmentItem::ZosterVaccine { .. } => "zoster vaccine",
         PreTreatmentItem::Cbc { .. } => "CBC",
         PreTreatmentItem::Combination { .. } => "stop combination",
@@ -43,6 +44,10 @@ fn line(item: &PreTreatmentItem, agent: &str) -> String {
         PreTreatmentItem::LatentTb { facts } => format!(
             "Latent TB not treated, or a positive screening test: treat before starting ({})",
             facts.iter().map(fact_line).collect::<Vec<_>>().join("; ")
+        ),
+        PreTreatmentItem::TbPositiveReview { source } => format!(
+            "Positive TB screening test on record ({}): latent TB is recorded as treated or the test was a TST; confirm before starting",
+            fact_line(source)
         ),
         PreTreatmentItem::TbIndeterminate { source } => format!(
             "Indeterminate TB screening test: repeat it ({})",

@@ -16,6 +16,11 @@ pub enum PreTreatmentItem {
     LatentTb {
         facts: Vec<FactSource>,
     },
+    /// A positive screening test that the facts do not count as untreated latent TB (latent TB
+    /// recorded as treated, or a TST): confirm before starting.
+    TbPositiveReview {
+        source: FactSource,
+    },
     /// Indeterminate screening test: repeat.
     TbIndeterminate {
         source: FactSource,
@@ -64,13 +69,19 @@ pub fn items(facts: &PatientFacts, kb: &Knowledge) -> Vec<PreTreatmentItem> {
             .find(|g| g.item == item)
             .and_then(|g| g.stale.clone())
     };
-    let mut latent = facts.latent_tb_untreated.clone();
+    let latent = facts.latent_tb_untreated.clone();
     match &facts.tb_screening {
         None => out.push(PreTreatmentItem::TbScreening {
             months: w.tb_screening_months,
             stale: stale(GapItem::TbScreening),
         }),
-        Some(s) if s.result == TbTestResult::Positive => latent.push(s.source.clone()),
+        Some(s) if s.result == TbTestResult::Positive => {
+            if !latent.contains(&s.source) {
+                out.push(PreTreatmentItem::TbPositiveReview {
+                    source: s.source.clone(),
+                })
+            }
+        }
         Some(s) if s.result == TbTestResult::Indeterminate => {
             out.push(PreTreatmentItem::TbIndeterminate {
                 source: s.source.clone(),
@@ -119,6 +130,7 @@ mod tests {
                 PreTreatmentItem::TbScreening { .. } => "tb",
                 PreTreatmentItem::LatentTb { .. } => "latent",
                 PreTreatmentItem::TbIndeterminate { .. } => "indeterminate",
+                PreTreatmentItem::TbPositiveReview { .. } => "positive-review",
                 PreTreatmentItem::ZosterVaccine { .. } => "zoster",
                 PreTreatmentItem::Cbc { .. } => "cbc",
                 PreTreatmentItem::Combination { .. } => "combination",
@@ -130,15 +142,24 @@ mod tests {
     #[test]
     fn each_item_alone() {
         type Edit = fn(&mut PatientFacts);
-        let cases: [(&str, Edit); 8] = [
+        let cases: [(&str, Edit); 9] = [
             ("tb", |f| f.tb_screening = None),
             ("latent", |f| {
                 f.latent_tb_untreated = vec![src("Condition/l", "latent TB")]
             }),
             ("latent", |f| {
+                // facts count a positive IGRA as untreated latent TB, listing it in both places
+                let s = src("Observation/i", "IGRA positive");
+                f.latent_tb_untreated = vec![s.clone()];
                 f.tb_screening = Some(TbScreen {
                     result: TbTestResult::Positive,
-                    source: src("Observation/i", "IGRA positive"),
+                    source: s,
+                })
+            }),
+            ("positive-review", |f| {
+                f.tb_screening = Some(TbScreen {
+                    result: TbTestResult::Positive,
+                    source: src("Observation/t", "TST positive"),
                 })
             }),
             ("indeterminate", |f| {
