@@ -270,14 +270,7 @@ fn suggestions(d: &Decision, rc: &RenderContext) -> Vec<Suggestion> {
     let what = d.agent.name();
     let draft = rc.order.draft;
     // Removal is the recommended choice unless only missing data stands in the way.
-    let data_only = d.verdict.reasons.iter().all(|r| {
-        matches!(
-            r.code,
-            ReasonCode::UnreadableData
-                | ReasonCode::UnavailableData
-                | ReasonCode::SafetyDataMissing
-        )
-    });
+    let data_only = d.verdict.only_data_reasons();
     let mut out = vec![suggestion(
         format!("Remove the {what} order"),
         !data_only,

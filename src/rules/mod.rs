@@ -98,6 +98,18 @@ impl Verdict {
     pub fn has(&self, code: ReasonCode) -> bool {
         self.reasons.iter().any(|r| r.code == code)
     }
+
+    /// True when only missing or unreadable data stands in the way (fail safe).
+    pub fn only_data_reasons(&self) -> bool {
+        self.reasons.iter().all(|r| {
+            matches!(
+                r.code,
+                ReasonCode::UnreadableData
+                    | ReasonCode::UnavailableData
+                    | ReasonCode::SafetyDataMissing
+            )
+        })
+    }
 }
 
 /// Everything decided for one in-scope order.
@@ -158,6 +170,8 @@ pub fn decide(facts: &PatientFacts, order: &JakOrder, kb: &Knowledge) -> Decisio
     };
     let alternatives = match verdict.kind {
         VerdictKind::Contraindicated => contraindications::alternatives(&verdict),
+        // When only data is missing the order may be right: no replacement is pushed.
+        VerdictKind::NotRecommended if verdict.only_data_reasons() => Vec::new(),
         VerdictKind::NotRecommended => offlabel_bar::untried_options(facts),
         VerdictKind::Conditional => Vec::new(),
     };
@@ -329,6 +343,23 @@ mod tests {
         assert!(d.dose.is_none());
         assert!(d.pretreatment.is_empty());
         assert!(d.refractory_referral);
+    }
+
+    #[test]
+    fn missing_data_alone_proposes_no_replacement() {
+        let mut f = eligible();
+        f.therapies_tried.remove(&Therapy::Cyclophosphamide);
+        f.egfr = None;
+        let d = decide(&f, &order(Agent::Baricitinib, Some(4.0)), kb());
+        assert_eq!(d.verdict.kind, VerdictKind::NotRecommended);
+        assert!(d.alternatives.is_empty());
+        f.egfr = Some(m(90.0, "mL/min/1.73m2", "eGFR"));
+        f.therapies_tried.remove(&Therapy::Belimumab);
+        let d = decide(&f, &order(Agent::Baricitinib, Some(4.0)), kb());
+        assert_eq!(
+            d.alternatives,
+            vec![Therapy::Belimumab, Therapy::Cyclophosphamide]
+        );
     }
 
     #[test]
