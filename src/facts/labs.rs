@@ -150,13 +150,16 @@ fn read_item(index: &Index<'_, '_, Observation>, today: NaiveDate, spec: &Spec) 
             },
         };
         match reading {
-            Reading::Value { value, shown } => acc.value(date, value, || {
+            Reading::Value {
+                value,
+                shown,
+                converted,
+            } => acc.value(date, value, || {
                 let label = code_label(coding);
-                let canonical = format!("{} {unit}", number(value));
-                let what = if shown == canonical {
-                    format!("{} {shown} ({label})", spec.name)
+                let what = if converted {
+                    format!("{} {shown} = {} {unit} ({label})", spec.name, number(value))
                 } else {
-                    format!("{} {shown} = {canonical} ({label})", spec.name)
+                    format!("{} {shown} ({label})", spec.name)
                 };
                 source(o, date, what)
             }),

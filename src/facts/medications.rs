@@ -268,7 +268,7 @@ fn dose_observation(
         let Some(q) = obs.value_quantity.as_ref() else {
             continue;
         };
-        let Reading::Value { value, shown } = convert(q, Measure::PrednisoneDose) else {
+        let Reading::Value { value, shown, .. } = convert(q, Measure::PrednisoneDose) else {
             continue;
         };
         if best.as_ref().is_none_or(|(d, _, _)| date > *d) {

@@ -231,7 +231,7 @@ fn egfr_boundary_values_are_stored_as_measured() {
     let f = facts(&[obs("e", "62238-1", "2026-11-01", 45.0, "mL/min/{1.73_m2}")]);
     assert_eq!(
         f.egfr.unwrap().source.what,
-        "eGFR 45 mL/min/{1.73_m2} = 45 mL/min/1.73m2 (LOINC 62238-1)"
+        "eGFR 45 mL/min/1.73m2 (LOINC 62238-1)"
     );
 }
 
@@ -270,7 +270,9 @@ fn cbc_units_convert() {
         obs("hb", "59260-0", "2026-11-01", 5.0, "mmol/L"),
         obs("upcr", "2890-2", "2026-11-01", 100.0, "mg/mmol"),
     ]);
-    assert!((f.alc.unwrap().value - 0.45).abs() < 1e-9);
+    let alc = f.alc.unwrap();
+    assert!((alc.value - 0.45).abs() < 1e-9);
+    assert_eq!(alc.source.what, "ALC 450 /uL = 0.45 10^3/uL (LOINC 731-0)");
     assert!((f.anc.unwrap().value - 0.9).abs() < 1e-9);
     assert!((f.hb.unwrap().value - 8.055).abs() < 1e-9);
     assert!((f.upcr.unwrap().value - 0.884).abs() < 1e-9);

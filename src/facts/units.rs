@@ -111,8 +111,14 @@ pub fn normalise_unit(unit: &str) -> String {
 /// The result of reading a quantity.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reading {
-    /// Value in the canonical unit; `shown` is the value as sent ("4.5 g/dL", "<15 mL/min").
-    Value { value: f64, shown: String },
+    /// Value in the canonical unit; `shown` is the value as sent ("79 g/L", "<15 mL/min"), in
+    /// the canonical unit when no conversion was needed ("45 mL/min/1.73m2" for
+    /// "mL/min/{1.73_m2}"); `converted` tells whether the number changed.
+    Value {
+        value: f64,
+        shown: String,
+        converted: bool,
+    },
     /// Why the value cannot be used ("unit '%' not convertible to 10^3/uL", "no value").
     Unusable { shown: String, reason: String },
 }
@@ -147,9 +153,20 @@ pub fn convert(q: &Quantity, measure: Measure) -> Reading {
     for unit in candidates.into_iter().flatten() {
         let norm = normalise_unit(unit);
         if let Some((_, f)) = measure.factors().iter().find(|(u, _)| *u == norm) {
+            let converted = *f != 1.0;
+            let shown = if converted {
+                shown
+            } else {
+                format!(
+                    "{comparator}{} {}",
+                    super::source::number(value),
+                    measure.canonical_unit()
+                )
+            };
             return Reading::Value {
                 value: value * f,
                 shown,
+                converted,
             };
         }
     }

@@ -490,6 +490,29 @@ mod coverage {
     }
 
     #[test]
+    fn a_broken_file_in_a_knowledge_dir_stops_loading_with_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("valuesets")).unwrap();
+        let embedded = KnowledgeFiles::Embedded;
+        for name in embedded.list("valuesets").unwrap() {
+            let text = embedded.read(&name).unwrap();
+            std::fs::write(dir.path().join(&name), text.as_bytes()).unwrap();
+        }
+        let files = KnowledgeFiles::Dir(dir.path().to_path_buf());
+        assert!(Terminology::load(&files).is_ok());
+        let vte = dir.path().join("valuesets/vte.json");
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&vte).unwrap()).unwrap();
+        v["expansion"]["contains"] = serde_json::json!([]);
+        std::fs::write(&vte, v.to_string()).unwrap();
+        let e = Terminology::load(&files).unwrap_err().to_string();
+        assert!(e.contains("valuesets/vte.json") && e.contains("empty"), "{e}");
+        std::fs::remove_file(&vte).unwrap();
+        let e = Terminology::load(&files).unwrap_err().to_string();
+        assert!(e.contains("\"vte\" is required"), "{e}");
+    }
+
+    #[test]
     fn every_required_value_set_is_shipped() {
         let t = t();
         for id in REQUIRED {
