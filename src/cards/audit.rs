@@ -98,6 +98,11 @@ pub fn audit(card: &Card, agent: Agent, kb: &Knowledge) -> Vec<String> {
         problems.push("links missing or not absolute".into());
     }
     let detail = card.detail.as_deref().unwrap_or("");
+    for heading in ["**Facts used**", "**Missing data**", "**Evidence**"] {
+        if !detail.contains(heading) {
+            problems.push(format!("detail lacks {heading}"));
+        }
+    }
     let (allowed, unverified_only) = evidence_numbers(kb);
     for line in evidence_section(detail) {
         for n in numbers(line) {

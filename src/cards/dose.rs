@@ -3,7 +3,10 @@
 
 use super::actions::{suggestion, update_dose};
 use super::links::{evidence_lines, links, EVIDENCE_HEADING};
-use super::{build, drug, fact_line, override_reason, section, CardSpec, RenderContext, Topic};
+use super::{
+    build, drug, fact_line, order_line, override_reason, section, unique, CardSpec, RenderContext,
+    Topic,
+};
 use crate::cds::card::SelectionBehavior;
 use crate::cds::{Card, Indicator};
 use crate::facts::{Agent, DoseReading};
@@ -73,31 +76,26 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Option<Card> {
     section(
         &mut detail,
         "Facts used",
-        advice
-            .reduce_reasons
-            .iter()
-            .flat_map(|r| r.facts.iter())
-            .map(fact_line)
-            .chain(rc.facts.egfr.iter().map(|m| fact_line(&m.source)))
-            .collect::<Vec<_>>()
-            .into_iter()
-            .fold(Vec::<String>::new(), |mut acc, l| {
-                if !acc.contains(&l) {
-                    acc.push(l);
-                }
-                acc
-            }),
+        unique(
+            std::iter::once(order_line(rc))
+                .chain(
+                    advice
+                        .reduce_reasons
+                        .iter()
+                        .flat_map(|r| r.facts.iter())
+                        .map(fact_line),
+                )
+                .chain(rc.facts.egfr.iter().map(|m| fact_line(&m.source)))
+                .chain(rc.facts.oat3_inhibitor.iter().map(fact_line)),
+        ),
     );
-    if rc.facts.egfr.is_none() {
-        section(
-            &mut detail,
-            "Missing data",
-            [format!(
-                "eGFR: none within {} months; the reduced dose may be needed",
-                kb.thresholds.windows.egfr_months
-            )],
-        );
-    }
+    let egfr_note = rc.facts.egfr.is_none().then(|| {
+        format!(
+            "eGFR: none within {} months; the reduced dose may be needed",
+            kb.thresholds.windows.egfr_months
+        )
+    });
+    section(&mut detail, "Missing data", egfr_note);
     let figures = [Figure::WallaceArthritisRash];
     let cites = [Cite::OlumiantLabel, Cite::OlumiantSmpc];
     section(

@@ -131,6 +131,25 @@ pub fn dedup_facts<'a>(facts: impl IntoIterator<Item = &'a FactSource>) -> Vec<&
     out
 }
 
+/// Lines in first-seen order without repeats.
+pub fn unique(lines: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for l in lines {
+        if !out.contains(&l) {
+            out.push(l);
+        }
+    }
+    out
+}
+
+/// The order as card detail lists it.
+pub fn order_line(rc: &RenderContext) -> String {
+    format!(
+        "Order: {} (recognised by {}; {})",
+        rc.order.label, rc.order.matched_by, rc.order.draft.reference
+    )
+}
+
 /// A Markdown section: a bold heading and one bullet per line ("none" when empty).
 pub fn section(out: &mut String, heading: &str, lines: impl IntoIterator<Item = String>) {
     out.push_str(&format!("\n**{heading}**\n\n"));

@@ -3,7 +3,7 @@
 
 use super::actions::{create_service_request, create_zoster_recommendation, suggestion};
 use super::links::{evidence_lines, links, EVIDENCE_HEADING};
-use super::{build, drug, fact_line, section, CardSpec, RenderContext, Topic};
+use super::{build, drug, fact_line, order_line, section, unique, CardSpec, RenderContext, Topic};
 use crate::cds::card::SelectionBehavior;
 use crate::cds::{Card, Indicator};
 use crate::facts::CoTherapyClass;
@@ -98,6 +98,23 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Option<Card> {
         "To do",
         d.pretreatment.iter().map(|i| line(i, agent)),
     );
+    let f = rc.facts;
+    let used = unique(
+        std::iter::once(order_line(rc))
+            .chain(f.tb_screening.iter().map(|t| fact_line(&t.source)))
+            .chain(f.latent_tb_untreated.iter().map(fact_line))
+            .chain(f.zoster_vaccine.iter().map(fact_line))
+            .chain(f.herpes_zoster.iter().map(fact_line))
+            .chain(
+                [&f.alc, &f.anc, &f.hb]
+                    .into_iter()
+                    .filter_map(|m| m.as_ref().map(|m| fact_line(&m.source))),
+            )
+            .chain(f.co_therapies.iter().map(|c| fact_line(&c.source)))
+            .chain(f.pregnancy.iter().map(fact_line)),
+    );
+    section(&mut detail, "Facts used", used);
+    section(&mut detail, "Missing data", d.missing.iter().cloned());
     let figures = [Figure::SafetyInfectionsZoster];
     let cites = [Cite::OlumiantLabel];
     section(

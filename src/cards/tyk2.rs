@@ -2,7 +2,7 @@
 //! clinical trials.
 
 use super::links::{evidence_lines, links, EVIDENCE_HEADING};
-use super::{build, section, CardSpec, RenderContext, Topic};
+use super::{build, order_line, section, CardSpec, RenderContext, Topic};
 use crate::cds::card::SelectionBehavior;
 use crate::cds::{Card, Indicator};
 use crate::knowledge::evidence::Cite;
@@ -19,6 +19,8 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Option<Card> {
         "Status",
         tyk2::STATEMENTS.iter().map(|s| s.to_string()),
     );
+    section(&mut detail, "Facts used", [order_line(rc)]);
+    section(&mut detail, "Missing data", d.missing.iter().cloned());
     let cites = [Cite::Tyk2Trials];
     section(
         &mut detail,

@@ -4,7 +4,8 @@
 use super::actions::{create_baricitinib, create_therapy, delete_draft, suggestion};
 use super::links::{evidence_lines, links, EVIDENCE_HEADING};
 use super::{
-    build, dedup_facts, drug, fact_line, override_reason, section, CardSpec, RenderContext, Topic,
+    build, dedup_facts, drug, fact_line, order_line, override_reason, section, CardSpec,
+    RenderContext, Topic,
 };
 use crate::cds::card::SelectionBehavior;
 use crate::cds::{Card, Coding, Indicator, Suggestion};
@@ -195,10 +196,7 @@ fn facts_used(d: &Decision, rc: &RenderContext) -> Vec<String> {
         .chain(d.bar.criteria.iter().flat_map(|c| c.facts.iter()))
         .chain(measured)
         .chain(f.sle.iter());
-    let mut lines = vec![format!(
-        "Order: {} (recognised by {}; {})",
-        rc.order.label, rc.order.matched_by, rc.order.draft.reference
-    )];
+    let mut lines = vec![order_line(rc)];
     lines.extend(dedup_facts(all).into_iter().map(fact_line));
     lines
 }
