@@ -141,10 +141,10 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Option<Card> {
     }
     if wants(|i| matches!(i, PreTreatmentItem::ZosterVaccine { .. })) {
         suggestions.push(suggestion(
-            format!("Recommend {}", orders.zoster_vaccine.text),
+            format!("Recommend {}", orders.zoster_vaccine.code.text),
             true,
             vec![create_zoster_recommendation(
-                &orders.zoster_vaccine,
+                &orders.zoster_vaccine.code,
                 rc.patient_id,
                 rc.today,
                 &reason,

@@ -172,12 +172,20 @@ pub struct CodedOrder {
     pub text: String,
 }
 
+/// The vaccine the pre-treatment card recommends, and the doses of a complete series.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct VaccineOrder {
+    #[serde(flatten)]
+    pub code: CodedOrder,
+    pub series_doses: usize,
+}
+
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Orders {
     pub therapies: BTreeMap<String, TherapyOrder>,
     pub igra: CodedOrder,
     pub cbc: CodedOrder,
-    pub zoster_vaccine: CodedOrder,
+    pub zoster_vaccine: VaccineOrder,
 }
 
 #[derive(Debug, Deserialize)]
@@ -295,6 +303,11 @@ impl EvidenceLibrary {
                 .get(a.name())
                 .ok_or_else(|| invalid(format!("labels: no entry for {}", a.name())))?;
             check_url(a.name(), &l.url)?;
+        }
+        if file.orders.zoster_vaccine.series_doses == 0 {
+            return Err(invalid(
+                "orders.zoster_vaccine.series_doses must be at least 1".into(),
+            ));
         }
         for t in THERAPIES {
             if !file.orders.therapies.contains_key(t.name()) {

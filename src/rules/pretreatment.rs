@@ -56,9 +56,6 @@ impl PreTreatmentItem {
     }
 }
 
-/// Recombinant zoster vaccine doses in a complete series.
-const RZV_SERIES: usize = 2;
-
 pub fn items(facts: &PatientFacts, kb: &Knowledge) -> Vec<PreTreatmentItem> {
     let w = &kb.thresholds.windows;
     let mut out = Vec::new();
@@ -92,7 +89,7 @@ pub fn items(facts: &PatientFacts, kb: &Knowledge) -> Vec<PreTreatmentItem> {
     if !latent.is_empty() {
         out.push(PreTreatmentItem::LatentTb { facts: latent });
     }
-    if facts.zoster_vaccine.len() < RZV_SERIES {
+    if facts.zoster_vaccine.len() < kb.evidence.orders().zoster_vaccine.series_doses {
         out.push(PreTreatmentItem::ZosterVaccine {
             doses: facts.zoster_vaccine.len(),
             facts: facts.zoster_vaccine.clone(),
