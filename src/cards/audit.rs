@@ -155,6 +155,38 @@ mod tests {
     }
 
     #[test]
+    fn an_unverified_figure_or_a_long_summary_is_flagged() {
+        use crate::cards::{render, RenderContext};
+        use crate::rules::decide;
+        use crate::rules::testing::{eligible, kb, order, today};
+        let f = eligible();
+        let o = order(Agent::Baricitinib, Some(4.0));
+        let rc = RenderContext {
+            kb: kb(),
+            facts: &f,
+            order: &o,
+            patient_id: "p1",
+            today: today(),
+        };
+        let mut card = render(&decide(&f, &o, kb()), &rc).remove(0);
+        assert!(audit(&card, Agent::Baricitinib, kb()).is_empty());
+        assert!(!audit(&card, Agent::Tofacitinib, kb()).is_empty());
+        let detail = card.detail.take().unwrap_or_default();
+        card.detail = Some(detail.replace(
+            "**Evidence**\n\n",
+            "**Evidence**\n\n- Serious infections 4.4% / 3.4% / 1.9%\n",
+        ));
+        let problems = audit(&card, Agent::Baricitinib, kb());
+        assert!(problems.iter().any(|p| p.contains("4.4%")), "{problems:?}");
+        card.summary = format!("Baricitinib {}", "x".repeat(140));
+        let problems = audit(&card, Agent::Baricitinib, kb());
+        assert!(
+            problems.iter().any(|p| p.contains("characters")),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
     fn the_evidence_section_ends_at_the_next_heading() {
         let d = "**Why**\n\n- a 5\n\n**Evidence**\n\n- b 57%\n- c\n\n**Other**\n- d 9\n";
         assert_eq!(evidence_section(d), vec!["- b 57%", "- c"]);
