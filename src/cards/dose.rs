@@ -62,7 +62,7 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Option<Card> {
                 .join(", ")
         ),
         (DoseAdviceKind::RaiseToStandard, _) => format!(
-            "{name}: {target} mg once daily advised; the lower dose showed no benefit and there is no reason to reduce"
+            "{name}: {target} mg once daily advised; no reason to reduce the dose (see phase 2 evidence)"
         ),
         (DoseAdviceKind::Adjust, _) => format!("{name}: {target} mg once daily advised for this patient"),
     };
