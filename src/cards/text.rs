@@ -2,7 +2,34 @@
 
 use std::fmt::Write;
 
-use crate::cds::CdsResponse;
+use crate::cds::{Action, ActionType, CdsResponse};
+
+/// "delete MedicationRequest/x", "create ServiceRequest (IGRA ...)", "update MedicationRequest/x
+/// (dose 2 mg)".
+fn action_line(a: &Action) -> String {
+    let r = a.resource.as_ref();
+    let rtype = r
+        .and_then(|r| r["resourceType"].as_str())
+        .unwrap_or("resource");
+    match a.action_type {
+        ActionType::Delete => format!("delete {}", a.resource_id.as_deref().unwrap_or("?")),
+        ActionType::Create => format!("create {rtype}: {}", a.description),
+        ActionType::Update => {
+            let id = r.and_then(|r| r["id"].as_str()).unwrap_or("?");
+            let dose = r
+                .and_then(|r| {
+                    r["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"].as_f64()
+                })
+                .or_else(|| {
+                    r.and_then(|r| r["dosageInstruction"][0]["doseQuantity"]["value"].as_f64())
+                });
+            match dose {
+                Some(mg) => format!("update {rtype}/{id}: dose {mg} mg"),
+                None => format!("update {rtype}/{id}"),
+            }
+        }
+    }
+}
 
 /// Render every card: indicator, summary, detail, suggestions and links.
 pub fn render(response: &CdsResponse) -> String {
@@ -33,6 +60,9 @@ pub fn render(response: &CdsResponse) -> String {
                 ""
             };
             let _ = writeln!(out, "    suggestion: {}{rec}", s.label);
+            for a in &s.actions {
+                let _ = writeln!(out, "      -> {}", action_line(a));
+            }
         }
         for r in &card.override_reasons {
             let _ = writeln!(
@@ -47,4 +77,61 @@ pub fn render(response: &CdsResponse) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cds::card::{Card, Indicator, Source, Suggestion};
+
+    #[test]
+    fn actions_are_listed_under_their_suggestion() {
+        let card = Card {
+            uuid: "u".into(),
+            summary: "Baricitinib: reduce to 2 mg once daily".into(),
+            detail: None,
+            indicator: Indicator::Warning,
+            source: Source {
+                label: "s".into(),
+                url: None,
+                icon: None,
+                topic: None,
+            },
+            suggestions: vec![Suggestion {
+                label: "Change".into(),
+                uuid: "s1".into(),
+                is_recommended: Some(true),
+                actions: vec![
+                    Action {
+                        action_type: ActionType::Delete,
+                        description: "d".into(),
+                        resource: None,
+                        resource_id: Some("MedicationRequest/a".into()),
+                    },
+                    Action {
+                        action_type: ActionType::Update,
+                        description: "u".into(),
+                        resource: Some(
+                            serde_json::json!({"resourceType": "MedicationRequest", "id": "a",
+                            "dosageInstruction": [{"doseAndRate": [{"doseQuantity": {"value": 2}}]}]}),
+                        ),
+                        resource_id: None,
+                    },
+                ],
+            }],
+            selection_behavior: None,
+            override_reasons: vec![],
+            links: vec![],
+        };
+        let text = render(&CdsResponse {
+            cards: vec![card],
+            system_actions: vec![],
+        });
+        assert!(text.contains("-> delete MedicationRequest/a"), "{text}");
+        assert!(
+            text.contains("-> update MedicationRequest/a: dose 2 mg"),
+            "{text}"
+        );
+        assert!(text.contains("suggestion: Change (recommended)"), "{text}");
+    }
 }

@@ -506,7 +506,10 @@ mod coverage {
         v["expansion"]["contains"] = serde_json::json!([]);
         std::fs::write(&vte, v.to_string()).unwrap();
         let e = Terminology::load(&files).unwrap_err().to_string();
-        assert!(e.contains("valuesets/vte.json") && e.contains("empty"), "{e}");
+        assert!(
+            e.contains("valuesets/vte.json") && e.contains("empty"),
+            "{e}"
+        );
         std::fs::remove_file(&vte).unwrap();
         let e = Terminology::load(&files).unwrap_err().to_string();
         assert!(e.contains("\"vte\" is required"), "{e}");

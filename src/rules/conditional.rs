@@ -1,0 +1,222 @@
+//! The permissive verdict (knowledge.md 4.3) and what withholds it: the off-label bar, the
+//! agent's evidence (4.5, 4.7), renal warnings, and — fail safe — data that is unreadable,
+//! unobtainable, or an eGFR/CBC that is unknown within its window (then a contraindication
+//! cannot be excluded).
+
+use super::{num, AgentEvidence, BarAssessment, Reason, ReasonCode, Verdict, VerdictKind};
+use crate::facts::{Agent, GapItem, PatientFacts};
+use crate::knowledge::Knowledge;
+
+/// The reasons missing or unreadable data withholds the permissive verdict.
+pub fn data_blockers(facts: &PatientFacts, kb: &Knowledge) -> Vec<Reason> {
+    let w = &kb.thresholds.windows;
+    let mut out = Vec::new();
+    if facts.unreadable_relevant > 0 {
+        out.push(Reason::new(
+            ReasonCode::UnreadableData,
+            format!(
+                "{} resource(s) could not be read; a contraindication cannot be excluded",
+                facts.unreadable_relevant
+            ),
+            vec![],
+        ));
+    }
+    if !facts.unavailable.is_empty() {
+        out.push(Reason::new(
+            ReasonCode::UnavailableData,
+            format!(
+                "Data could not be obtained ({}); a contraindication cannot be excluded",
+                facts.unavailable.join(", ")
+            ),
+            vec![],
+        ));
+    }
+    if facts.egfr.is_none() {
+        out.push(Reason::new(
+            ReasonCode::SafetyDataMissing,
+            format!(
+                "No eGFR within {} months: renal impairment cannot be excluded",
+                w.egfr_months
+            ),
+            stale(facts, GapItem::Egfr),
+        ));
+    }
+    let cbc_missing: Vec<&str> = [
+        ("ALC", facts.alc.is_none()),
+        ("ANC", facts.anc.is_none()),
+        ("Hb", facts.hb.is_none()),
+    ]
+    .into_iter()
+    .filter(|(_, missing)| *missing)
+    .map(|(n, _)| n)
+    .collect();
+    if !cbc_missing.is_empty() {
+        out.push(Reason::new(
+            ReasonCode::SafetyDataMissing,
+            format!(
+                "No {} within {} months: cytopenia cannot be excluded",
+                cbc_missing.join(", "),
+                w.cbc_months
+            ),
+            stale(facts, GapItem::Cbc),
+        ));
+    }
+    out
+}
+
+fn stale(facts: &PatientFacts, item: GapItem) -> Vec<crate::facts::FactSource> {
+    facts
+        .gaps
+        .iter()
+        .filter(|g| g.item == item)
+        .filter_map(|g| g.stale.clone())
+        .collect()
+}
+
+/// What the card lists as missing: gaps (with the stale value when there is one),
+/// unobtainable data and unreadable resources.
+pub fn missing_data(facts: &PatientFacts, kb: &Knowledge) -> Vec<String> {
+    let w = &kb.thresholds.windows;
+    let mut out = Vec::new();
+    for g in &facts.gaps {
+        let (name, months) = match g.item {
+            GapItem::Sledai => ("SLEDAI-2K", w.sledai_months),
+            GapItem::Egfr => ("eGFR", w.egfr_months),
+            GapItem::Cbc => ("CBC (ALC, ANC, Hb)", w.cbc_months),
+            GapItem::TbScreening => ("TB screening (IGRA/TST)", w.tb_screening_months),
+        };
+        out.push(match &g.stale {
+            Some(s) => format!(
+                "{name}: latest is older than {months} months ({})",
+                super::fact_line(s)
+            ),
+            None if g.unusable.is_empty() => format!("{name}: none within {months} months"),
+            None => format!("{name}: no usable value within {months} months"),
+        });
+        for u in &g.unusable {
+            out.push(format!("{name}: {}", super::fact_line(u)));
+        }
+    }
+    for key in &facts.unavailable {
+        out.push(format!("{key}: could not be obtained"));
+    }
+    let total = facts.unreadable_total.max(facts.unreadable_relevant);
+    if total > 0 {
+        out.push(format!(
+            "{total} resource(s) could not be read ({} of a type that can hold a contraindication)",
+            facts.unreadable_relevant
+        ));
+    }
+    if let Some(gc) = &facts.glucocorticoid {
+        for u in &gc.unreadable {
+            out.push(format!(
+                "glucocorticoid dose unreadable: {}",
+                super::fact_line(u)
+            ));
+        }
+    }
+    out
+}
+
+/// The verdict when nothing is contraindicated: conditional only with nothing in the way.
+pub fn verdict(
+    bar: &BarAssessment,
+    warnings: &[Reason],
+    data: &[Reason],
+    evidence: &AgentEvidence,
+) -> Verdict {
+    let mut blockers: Vec<Reason> = Vec::new();
+    blockers.extend(evidence.blocking_reason());
+    blockers.extend(warnings.iter().cloned());
+    blockers.extend(bar.unmet_reasons());
+    blockers.extend(data.iter().cloned());
+    if blockers.is_empty() {
+        Verdict {
+            kind: VerdictKind::Conditional,
+            reasons: vec![bar.met_reason()],
+        }
+    } else {
+        Verdict {
+            kind: VerdictKind::NotRecommended,
+            reasons: blockers,
+        }
+    }
+}
+
+/// The conditions of a permissive verdict (4.3), for the card.
+pub fn conditions(agent: Agent, kb: &Knowledge) -> Vec<String> {
+    let mut out = Vec::new();
+    match agent {
+        Agent::Upadacitinib => out.push(
+            "Upadacitinib 30 mg daily was the dose studied in SLEek (phase 2); consider enrolment in the SELECT-SLE phase 3 trials".to_string(),
+        ),
+        _ => out.push(format!(
+            "Dose: baricitinib {} mg once daily ({})",
+            num(kb.profile.baricitinib_standard_mg),
+            kb.profile.label
+        )),
+    }
+    out.push("Screen for tuberculosis first (IGRA or TST); treat latent TB before starting".into());
+    out.push("Counsel on herpes zoster and offer the recombinant zoster vaccine".into());
+    out.push("No efficacy shown for severe renal or CNS disease (excluded from the trials)".into());
+    out.push("Response is not assured: the phase 3 results are mixed".into());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::super::{decide, VerdictKind};
+    use super::*;
+
+    #[test]
+    fn fail_safe_downgrades_the_permissive_verdict() {
+        type Edit = fn(&mut PatientFacts);
+        let cases: [(&str, Edit, ReasonCode); 6] = [
+            (
+                "unreadable",
+                |f| f.unreadable_relevant = 2,
+                ReasonCode::UnreadableData,
+            ),
+            (
+                "unavailable",
+                |f| f.unavailable = vec!["labs".into()],
+                ReasonCode::UnavailableData,
+            ),
+            ("no egfr", |f| f.egfr = None, ReasonCode::SafetyDataMissing),
+            ("no alc", |f| f.alc = None, ReasonCode::SafetyDataMissing),
+            ("no anc", |f| f.anc = None, ReasonCode::SafetyDataMissing),
+            ("no hb", |f| f.hb = None, ReasonCode::SafetyDataMissing),
+        ];
+        for (name, edit, code) in cases {
+            let mut f = eligible();
+            edit(&mut f);
+            let d = decide(&f, &order(Agent::Baricitinib, Some(4.0)), kb());
+            assert_eq!(d.verdict.kind, VerdictKind::NotRecommended, "{name}");
+            assert_eq!(d.verdict.reasons.len(), 1, "{name}");
+            assert!(d.verdict.has(code), "{name}");
+            assert!(
+                d.verdict.reasons[0].text.contains("cannot be excluded"),
+                "{name}: {}",
+                d.verdict.reasons[0].text
+            );
+        }
+    }
+
+    #[test]
+    fn unreadable_data_does_not_hide_a_contraindication() {
+        let mut f = eligible();
+        f.unreadable_relevant = 1;
+        f.active_tb = vec![src("Condition/tb", "TB")];
+        let d = decide(&f, &order(Agent::Baricitinib, Some(4.0)), kb());
+        assert_eq!(d.verdict.kind, VerdictKind::Contraindicated);
+        assert!(d.missing.iter().any(|m| m.contains("could not be read")));
+    }
+
+    #[test]
+    fn conditions_follow_the_profile_dose() {
+        let c = conditions(Agent::Baricitinib, kb());
+        assert!(c[0].contains("baricitinib 4 mg once daily"), "{}", c[0]);
+        assert!(conditions(Agent::Upadacitinib, kb())[0].contains("SELECT-SLE"));
+    }
+}
