@@ -116,7 +116,7 @@ async fn a_jku_that_is_not_allow_listed_is_never_fetched() {
     Mock::given(method("GET"))
         .and(path("/attacker.json"))
         .respond_with(ResponseTemplate::new(200).set_body_string(
-            std::fs::read_to_string(repo_path("tests/keys/test-only-rsa-jwks.json")).unwrap(),
+            std::fs::read_to_string(repo_path("tests/keys/test-only-ehr-jwks.json")).unwrap(),
         ))
         .expect(0)
         .mount(&server)

@@ -36,6 +36,28 @@ async fn a_valid_rs384_token_passes() {
 }
 
 #[tokio::test]
+async fn valid_es256_and_rs256_tokens_pass() {
+    let v = verifier().await;
+    let es = sign(
+        Algorithm::ES256,
+        "test-only-ec256-1",
+        None,
+        &claims(EHR_ISS, CALLED),
+        &ec256_key(),
+    );
+    let rs = sign(
+        Algorithm::RS256,
+        "test-only-rsa-noalg",
+        None,
+        &claims(EHR_ISS, CALLED),
+        &rsa_key(),
+    );
+    let es = v.verify(Some(&bearer(&es)), CALLED).await;
+    let rs = v.verify(Some(&bearer(&rs)), CALLED).await;
+    assert!(es.is_ok() && rs.is_ok(), "{es:?} {rs:?}");
+}
+
+#[tokio::test]
 async fn the_default_configuration_trusts_the_sandbox_out_of_the_box() {
     let v = Verifier::from_settings(&AuthSettings::default())
         .await

@@ -38,6 +38,10 @@ pub fn rsa_key() -> EncodingKey {
     EncodingKey::from_rsa_pem(&read("tests/keys/test-only-rsa-private.pem")).unwrap()
 }
 
+pub fn ec256_key() -> EncodingKey {
+    EncodingKey::from_ec_pem(&read("tests/keys/test-only-ec256-private.pem")).unwrap()
+}
+
 pub fn second_ec_key() -> EncodingKey {
     EncodingKey::from_ec_pem(&read("tests/keys/test-only-ec384-private.pem")).unwrap()
 }
@@ -110,7 +114,7 @@ pub fn settings() -> AuthSettings {
     let mut s = AuthSettings::default();
     s.issuers.push(IssuerSettings {
         iss: EHR_ISS.into(),
-        jwks_file: Some(repo_path("tests/keys/test-only-rsa-jwks.json")),
+        jwks_file: Some(repo_path("tests/keys/test-only-ehr-jwks.json")),
         jwks_url: None,
         jku: Vec::new(),
     });
