@@ -215,6 +215,9 @@ impl Verifier {
         if !ALLOWED_ALGORITHMS.contains(&header.alg) {
             return Err(format!("algorithm {:?} not allowed", header.alg).into());
         }
+        if header.crit.as_ref().is_some_and(|c| !c.is_empty()) {
+            return Err("token header has crit parameters".into());
+        }
         let kid = header.kid.as_deref().ok_or("token header has no kid")?;
         // Only to choose the issuer's keys: nothing read here is trusted until `decode` below
         // has checked the signature and `iss` again.
@@ -224,7 +227,7 @@ impl Verifier {
             .inner
             .issuers
             .get(&peek.iss)
-            .ok_or("issuer not trusted")?;
+            .ok_or_else(|| format!("issuer {:?} not trusted", clip(&peek.iss)))?;
         let jku = header.jku.as_deref().filter(|u| issuer.allows_jku(u));
         if header.jku.is_some() && jku.is_none() {
             tracing::debug!("jku header not allow-listed for the issuer: ignored");
@@ -237,7 +240,12 @@ impl Verifier {
             .map_err(|e| refusal_of(e.kind()))?;
         let claims = data.claims;
         if !audience_matches(&claims.aud, audience_url) {
-            return Err("aud is not the URL called".into());
+            return Err(format!(
+                "aud is not the URL called ({:?}; called {:?})",
+                clip_audience(&claims.aud),
+                clip(audience_url)
+            )
+            .into());
         }
         let iat = claims.iat.ok_or("no iat claim")?;
         if iat > (now + self.inner.leeway) as f64 {
@@ -286,6 +294,21 @@ fn refusal_of(kind: &ErrorKind) -> Cow<'static, str> {
         ErrorKind::MissingRequiredClaim(c) => format!("no {c} claim").into(),
         ErrorKind::Json(_) | ErrorKind::InvalidClaimFormat(_) => "claims malformed".into(),
         _ => "token invalid".into(),
+    }
+}
+
+/// A client-supplied value shortened for the log (the log escapes it with `{:?}`).
+fn clip(s: &str) -> &str {
+    match s.char_indices().nth(120) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+fn clip_audience(aud: &Audience) -> Vec<&str> {
+    match aud {
+        Audience::One(a) => vec![clip(a)],
+        Audience::Many(list) => list.iter().take(5).map(|a| clip(a)).collect(),
     }
 }
 
