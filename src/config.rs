@@ -129,10 +129,69 @@ pub struct KnowledgeSettings {
     pub profile: Option<String>,
 }
 
+/// Why a configuration file could not be used. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {file}: cannot be read: {reason}")]
+    Read { file: String, reason: String },
+    #[error("config file {file}: {reason}")]
+    Invalid { file: String, reason: String },
+}
+
 impl Config {
     /// Parse a TOML text; errors name the key.
     pub fn from_toml(text: &str) -> Result<Config, toml::de::Error> {
         toml::from_str(text)
+    }
+
+    /// Read, parse and check a TOML file. Errors name the file, and the key (with its line
+    /// and column) when the content is wrong.
+    pub fn load(path: &std::path::Path) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            file: file.clone(),
+            reason: e.to_string(),
+        })?;
+        let config = Config::from_toml(&text).map_err(|e| ConfigError::Invalid {
+            file: file.clone(),
+            reason: e.to_string().trim_end().to_string(),
+        })?;
+        config
+            .check()
+            .map_err(|reason| ConfigError::Invalid { file, reason })?;
+        Ok(config)
+    }
+
+    /// Checks serde cannot express: values that parse but cannot work.
+    pub fn check(&self) -> Result<(), String> {
+        if self.server.max_body_bytes == 0 {
+            return Err("server.max_body_bytes: must be greater than 0".into());
+        }
+        if let Some(public) = &self.server.public_url {
+            let parsed = url::Url::parse(public)
+                .map_err(|e| format!("server.public_url: not a URL ({e})"))?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+                return Err("server.public_url: must be an http(s) URL with a host".into());
+            }
+            if parsed.query().is_some() || parsed.fragment().is_some() {
+                return Err("server.public_url: must not have a query or fragment".into());
+            }
+        }
+        for (i, issuer) in self.auth.issuers.iter().enumerate() {
+            if issuer.iss.is_empty() {
+                return Err(format!("auth.issuers[{i}].iss: must not be empty"));
+            }
+            if issuer.jwks_file.is_none() && issuer.jwks_url.is_none() && issuer.jku.is_empty() {
+                return Err(format!(
+                    "auth.issuers[{i}]: needs jwks_file, jwks_url or jku (issuer {})",
+                    issuer.iss
+                ));
+            }
+        }
+        if self.fhir.timeout_ms == 0 || self.fhir.budget_ms == 0 {
+            return Err("fhir.timeout_ms and fhir.budget_ms: must be greater than 0".into());
+        }
+        Ok(())
     }
 }
 
@@ -146,6 +205,61 @@ mod tests {
         assert!(c.auth.required);
         assert!(c.fhir.allowed_servers.is_empty());
         assert_eq!(c.server.max_body_bytes, 5_000_000);
+    }
+
+    #[test]
+    fn load_names_the_file_and_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "[server]\nmax_body_bytes = \"big\"\n").unwrap();
+        let e = Config::load(&path).unwrap_err().to_string();
+        assert!(e.contains("bad.toml"), "{e}");
+        assert!(e.contains("max_body_bytes"), "{e}");
+    }
+
+    #[test]
+    fn load_reads_a_full_file_and_checks_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ok.toml");
+        std::fs::write(
+            &path,
+            r#"
+[server]
+listen = "0.0.0.0:9000"
+public_url = "https://cds.example.org/jak"
+max_body_bytes = 1000
+
+[auth]
+required = false
+
+[[auth.issuers]]
+iss = "https://ehr.example.org"
+jwks_url = "https://ehr.example.org/jwks.json"
+
+[fhir]
+allowed_servers = ["https://fhir.example.org/*"]
+timeout_ms = 800
+
+[store]
+url = "sqlite://tmp/x.db"
+
+[knowledge]
+profile = "us-label"
+"#,
+        )
+        .unwrap();
+        let c = Config::load(&path).unwrap();
+        assert_eq!(c.server.listen.port(), 9000);
+        assert!(!c.auth.required);
+        assert_eq!(c.auth.issuers.len(), 1);
+        assert_eq!(c.fhir.timeout_ms, 800);
+        assert_eq!(c.fhir.budget_ms, 3000);
+
+        std::fs::write(&path, "[server]\npublic_url = \"not a url\"\n").unwrap();
+        let e = Config::load(&path).unwrap_err().to_string();
+        assert!(e.contains("server.public_url"), "{e}");
+        let missing = Config::load(&dir.path().join("absent.toml")).unwrap_err();
+        assert!(missing.to_string().contains("absent.toml"));
     }
 
     #[test]

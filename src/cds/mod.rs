@@ -2,10 +2,12 @@
 //! the response cards ([`card`]).
 
 pub mod card;
+pub mod discovery;
 pub mod feedback;
 pub mod request;
 
 pub use card::{
     Action, ActionType, Card, CdsResponse, Coding, Indicator, Link, Source, Suggestion,
 };
-pub use request::{DraftOrder, Hook, OrderContext};
+pub use discovery::{ServiceCatalog, ServiceDefinition};
+pub use request::{DraftOrder, Hook, HookRequest, OrderContext, RequestError};

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Load test: builds release, starts the service on its own port, and drives order-select with
+# the realistic request (fixtures/perf/) using wrk; prints req/s, p50/p99 latency, errors and
+# the service's peak RSS.
+#
+#   scripts/load.sh [off|auth|fallback|all] [DURATION_S=30] [CONNECTIONS=32]
+#
+#   off       auth.required = false
+#   auth      auth on; every request carries its own pre-signed ES384 token (unique jti)
+#   fallback  auth off; the request has no prefetch and the service fetches everything from
+#             the real FHIR server used by the tests (Medplum, tests/fhir-server)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MODE=${1:-all}
+DURATION=${2:-30}
+CONNS=${3:-32}
+THREADS=2
+PORT=${LOAD_PORT:-18080}
+WORK=$(mktemp -d)
+trap 'kill ${SVC_PID:-} ${FHIR_PID:-} 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+if ! command -v wrk >/dev/null; then
+  echo "== installing wrk (Debian package)"
+  (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
+fi
+
+echo "== building release"
+cargo build --release --quiet --bin jak-sle-cds --example sign_tokens
+BIN=target/release/jak-sle-cds
+
+start_service() { # $1 = auth required (true|false), $2 = allowed servers TOML array
+  cat > "$WORK/config.toml" <<TOML
+[server]
+listen = "127.0.0.1:$PORT"
+[auth]
+required = $1
+[fhir]
+allowed_servers = $2
+[store]
+url = "sqlite://$WORK/store.db"
+TOML
+  RUST_LOG=warn "$BIN" serve --config "$WORK/config.toml" > "$WORK/service.log" 2>&1 &
+  SVC_PID=$!
+  for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "service did not start:"; cat "$WORK/service.log"; exit 1
+}
+
+stop_service() {
+  local hwm
+  hwm=$(awk '/VmHWM/ {print $2}' "/proc/$SVC_PID/status")
+  echo "peak_rss_mb=$((hwm / 1024))"
+  kill "$SVC_PID"; wait "$SVC_PID" 2>/dev/null || true
+  SVC_PID=
+}
+
+run_wrk() { # $1 = label, $2 = body file, $3 = token file or ""
+  local url="http://127.0.0.1:$PORT/cds-services/jak-sle-order-select"
+  echo "== $1: wrk -t$THREADS -c$CONNS -d${DURATION}s"
+  LOAD_BODY="$2" LOAD_TOKENS="$3" LOAD_THREADS=$THREADS \
+    wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 5s -s scripts/load.lua "$url" | grep '^RESULT'
+}
+
+mode_off() {
+  start_service false '[]'
+  run_wrk "auth off" fixtures/perf/realistic-order-select.json ""
+  stop_service
+}
+
+mode_auth() {
+  start_service true '[]'
+  local url="http://127.0.0.1:$PORT/cds-services/jak-sle-order-select"
+  # Enough distinct tokens for the whole run at up to 5,000 req/s.
+  local n=$((DURATION * 5000))
+  echo "== signing $n tokens"
+  target/release/examples/sign_tokens "$url" "$n" "$WORK/tokens.txt"
+  run_wrk "auth on (ES384, unique jti)" fixtures/perf/realistic-order-select.json "$WORK/tokens.txt"
+  stop_service
+}
+
+mode_fallback() {
+  (cd tests/fhir-server && { [ -d node_modules ] || npm ci --silent --no-audit --no-fund; })
+  python3 scripts/perf-transaction.py fixtures/perf/realistic-order-select.json "$WORK/bundle.json" "$WORK/request.json"
+  local node=tests/fhir-server/node_modules/.bin/node
+  # The test FHIR server exits when its stdin closes: hold a FIFO open as its stdin.
+  mkfifo "$WORK/fhir.in"
+  "$node" tests/fhir-server/server.mjs "$WORK/bundle.json" --port 0 < "$WORK/fhir.in" > "$WORK/fhir.log" 2>&1 &
+  FHIR_PID=$!
+  exec 3> "$WORK/fhir.in"
+  local fhir_port=""
+  for _ in $(seq 1 600); do
+    fhir_port=$(grep -m1 -oE '^port [0-9]+' "$WORK/fhir.log" | cut -d' ' -f2 || true)
+    [ -n "$fhir_port" ] && break
+    sleep 0.1
+  done
+  [ -n "$fhir_port" ] || { echo "FHIR server did not start:"; cat "$WORK/fhir.log"; return 1; }
+  local base="http://127.0.0.1:$fhir_port/fhir"
+  local pid
+  pid=$(curl -fsS "$base/Patient" | python3 -c 'import json,sys; print(json.load(sys.stdin)["entry"][0]["resource"]["id"])')
+  sed -i "s#FHIR_BASE#$base#; s#PATIENT_ID#$pid#g" "$WORK/request.json"
+  start_service false '["http://127.0.0.1:*"]'
+  run_wrk "fallback (no prefetch, real FHIR server)" "$WORK/request.json" ""
+  stop_service
+  exec 3>&-
+  wait "$FHIR_PID" 2>/dev/null || true; FHIR_PID=
+}
+
+echo "machine: $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+case "$MODE" in
+  off) mode_off ;;
+  auth) mode_auth ;;
+  fallback) mode_fallback ;;
+  all) mode_off; mode_auth; mode_fallback ;;
+  *) echo "unknown mode $MODE"; exit 2 ;;
+esac

@@ -1,0 +1,91 @@
+//! The application: shared state, start-up checks, binding and running the HTTP server.
+
+use std::net::TcpListener;
+
+use actix_web::dev::{Server, Service};
+use actix_web::middleware::{NormalizePath, TrailingSlash};
+use actix_web::{web, App, HttpServer};
+
+use crate::config::Config;
+use crate::knowledge::Knowledge;
+use crate::store::Store;
+
+use super::audience::remember_original_path;
+use super::auth::Verifier;
+use super::cors::cors;
+use super::pipeline::Pipeline;
+use super::routes;
+
+/// What every handler shares. Read-only after start-up.
+#[derive(Debug)]
+pub struct AppState {
+    pub config: Config,
+    pub pipeline: Pipeline,
+    pub verifier: Verifier,
+    pub store: Store,
+    /// The discovery document, serialised once.
+    pub discovery: web::Bytes,
+}
+
+impl AppState {
+    pub fn public_url(&self) -> Option<&str> {
+        self.config.server.public_url.as_deref()
+    }
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Check the configuration, load the services, set up auth and the store, and bind
+    /// `server.listen` (port 0 picks a free port; see [`Application::port`]).
+    pub async fn build(config: Config, knowledge: Knowledge) -> anyhow::Result<Application> {
+        config.check().map_err(|e| anyhow::anyhow!("config: {e}"))?;
+        let pipeline = Pipeline::new(&config, knowledge)?;
+        let verifier = Verifier::from_settings(&config.auth).await?;
+        if !config.auth.required {
+            tracing::warn!(
+                "auth.required = false: CDS clients are NOT authenticated; use only for local tests"
+            );
+        }
+        let store = Store::connect(&config.store.url).await?;
+        let discovery = web::Bytes::from(pipeline.catalog().discovery_document().to_string());
+        let listener = TcpListener::bind(config.server.listen)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState {
+            config,
+            pipeline,
+            verifier,
+            store,
+            discovery,
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(NormalizePath::new(TrailingSlash::Trim))
+                .wrap_fn(|req, srv| {
+                    remember_original_path(&req);
+                    srv.call(req)
+                })
+                .wrap(cors())
+                .app_data(state.clone())
+                .configure(routes::configure)
+        })
+        .listen(listener)?
+        .run();
+        tracing::info!(port, "listening");
+        Ok(Application { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serve until the process is stopped (SIGINT/SIGTERM stop it gracefully).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,132 @@
+//! One hook call from parsed request to response, shared by the HTTP handler and the
+//! `evaluate` command: hook check → order context → gather → engine.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use crate::cds::{
+    CdsResponse, Hook, HookRequest, OrderContext, RequestError, ServiceCatalog, ServiceDefinition,
+};
+use crate::config::Config;
+use crate::engine;
+use crate::fhir::gather::{GatherError, Gatherer};
+use crate::knowledge::{Knowledge, KnowledgeFiles};
+
+use super::error::ApiError;
+
+/// Why a hook call produced no cards.
+#[derive(Debug, thiserror::Error)]
+pub enum HookError {
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    #[error("hook {got:?} does not match this service's hook {expected}")]
+    HookMismatch { expected: &'static str, got: String },
+    #[error(transparent)]
+    Gather(#[from] GatherError),
+}
+
+impl From<HookError> for ApiError {
+    fn from(e: HookError) -> ApiError {
+        match e {
+            HookError::Request(_) | HookError::HookMismatch { .. } => {
+                ApiError::BadRequest(e.to_string())
+            }
+            HookError::Gather(GatherError::ServerNotAllowed) => ApiError::Forbidden(e.to_string()),
+            HookError::Gather(GatherError::PreconditionFailed(reason)) => {
+                ApiError::PreconditionFailed(reason)
+            }
+        }
+    }
+}
+
+/// The result of one call, with counts for logs and audit (no patient data).
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    pub response: CdsResponse,
+    pub orders: usize,
+    pub unreadable_drafts: usize,
+    pub unavailable: usize,
+}
+
+/// The parts of the service that answer hooks, loaded once at start-up.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    catalog: Arc<ServiceCatalog>,
+    knowledge: Arc<Knowledge>,
+    gatherer: Gatherer,
+}
+
+/// Where the knowledge and service files come from for `config`.
+pub fn knowledge_files(config: &Config) -> KnowledgeFiles {
+    match &config.knowledge.dir {
+        Some(dir) => KnowledgeFiles::Dir(dir.clone()),
+        None => KnowledgeFiles::Embedded,
+    }
+}
+
+/// Load the knowledge named by `config` (`[knowledge] dir` and `profile`).
+pub fn load_knowledge(config: &Config) -> Result<Knowledge, crate::knowledge::KnowledgeError> {
+    Knowledge::load(
+        &knowledge_files(config),
+        config.knowledge.profile.as_deref(),
+    )
+}
+
+impl Pipeline {
+    /// Load and validate the service catalog; a broken `services.json` is an error.
+    pub fn new(
+        config: &Config,
+        knowledge: Knowledge,
+    ) -> Result<Pipeline, crate::cds::discovery::DiscoveryError> {
+        let catalog = ServiceCatalog::load(&knowledge_files(config))?;
+        Ok(Pipeline {
+            catalog: Arc::new(catalog),
+            knowledge: Arc::new(knowledge),
+            gatherer: Gatherer::new(&config.fhir),
+        })
+    }
+
+    pub fn catalog(&self) -> &ServiceCatalog {
+        &self.catalog
+    }
+
+    /// The service to use for a request when none is named: the first one for its hook.
+    pub fn service_for(&self, req: &HookRequest) -> Result<&ServiceDefinition, HookError> {
+        Hook::parse(&req.hook)
+            .and_then(|h| self.catalog.for_hook(h))
+            .ok_or_else(|| {
+                HookError::Request(RequestError::Invalid(format!(
+                    "no service answers hook {:?}",
+                    req.hook
+                )))
+            })
+    }
+
+    /// Evaluate one parsed request for `service` as of `today`.
+    pub async fn evaluate(
+        &self,
+        service: &ServiceDefinition,
+        req: &HookRequest,
+        today: NaiveDate,
+    ) -> Result<Evaluation, HookError> {
+        if req.hook != service.hook.as_str() {
+            return Err(HookError::HookMismatch {
+                expected: service.hook.as_str(),
+                got: req.hook.chars().take(64).collect(),
+            });
+        }
+        let ctx = OrderContext::from_request(req, service.hook)?;
+        let record = self
+            .gatherer
+            .gather(req, &service.prefetch, &service.required)
+            .await?;
+        let response = engine::evaluate(&ctx, &record, &self.knowledge, today);
+        Ok(Evaluation {
+            response,
+            orders: ctx.orders.len(),
+            unreadable_drafts: ctx.unreadable_drafts.len(),
+            unavailable: record.unavailable.len(),
+        })
+    }
+}
