@@ -47,7 +47,10 @@ fn main() -> anyhow::Result<()> {
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("signer thread")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("signer thread"))
+            .collect()
     });
     let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
     for token in chunks.iter().flatten() {

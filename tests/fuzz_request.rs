@@ -8,9 +8,9 @@
 use std::sync::OnceLock;
 
 use chrono::NaiveDate;
-use jak_sle_cds::cds::request::{DraftOrder, Hook, HookRequest, OrderContext};
+use jak_sle_cds::cds::request::{Hook, HookRequest, OrderContext};
 use jak_sle_cds::facts::{self, order::classify_orders};
-use jak_sle_cds::fhir::{parse_resource, PatientRecord, Resource};
+use jak_sle_cds::fhir::PatientRecord;
 use jak_sle_cds::knowledge::Knowledge;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -45,59 +45,9 @@ fn config() -> ProptestConfig {
     }
 }
 
-/// The order context as the edge builds it from `context` (selected / all draft
-/// MedicationRequests, Medications that came along, unreadable drafts).
-fn order_context(req: &HookRequest) -> OrderContext {
-    let hook = Hook::parse(&req.hook).unwrap_or(Hook::OrderSign);
-    let mut ctx = OrderContext {
-        hook,
-        patient_id: req
-            .context
-            .get("patientId")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
-        user_id: None,
-        orders: Vec::new(),
-        draft_medications: Vec::new(),
-        unreadable_drafts: Vec::new(),
-    };
-    let drafts: Vec<&Value> = match (
-        req.context.get("draftOrders"),
-        req.context.get("medications"),
-    ) {
-        (Some(bundle), _) => bundle
-            .get("entry")
-            .and_then(Value::as_array)
-            .map(|entries| entries.iter().filter_map(|e| e.get("resource")).collect())
-            .unwrap_or_default(),
-        (None, Some(Value::Array(meds))) => meds.iter().collect(),
-        _ => Vec::new(),
-    };
-    for value in drafts {
-        let Ok(raw) = serde_json::value::to_raw_value(value) else {
-            continue;
-        };
-        match parse_resource(&raw) {
-            Ok(Resource::MedicationRequest(request)) => ctx.orders.push(DraftOrder {
-                reference: format!(
-                    "MedicationRequest/{}",
-                    request.id.clone().unwrap_or_default()
-                ),
-                request,
-                raw: value.clone(),
-            }),
-            Ok(Resource::Medication(m)) => ctx.draft_medications.push(m),
-            Ok(_) => {}
-            Err(e) => ctx.unreadable_drafts.push(e),
-        }
-    }
-    ctx
-}
-
 /// The path under test; must not panic whatever the bytes.
 fn pipeline(body: &[u8]) {
-    let Ok(req) = serde_json::from_slice::<HookRequest>(body) else {
+    let Ok(req) = HookRequest::parse(body) else {
         return;
     };
     let kb = knowledge();
@@ -105,10 +55,13 @@ fn pipeline(body: &[u8]) {
     for raw in req.prefetch.values().flatten() {
         record.add_raw(raw);
     }
-    let ctx = order_context(&req);
     let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
     let facts = facts::derive(&record, kb, today);
     assert_eq!(facts.today, Some(today));
+    let hook = Hook::parse(&req.hook).unwrap_or(Hook::OrderSign);
+    let Ok(ctx) = OrderContext::from_request(&req, hook) else {
+        return;
+    };
     let orders = classify_orders(&ctx, &record, kb);
     assert!(orders.len() <= ctx.orders.len());
     let _ = jak_sle_cds::engine::evaluate(&ctx, &record, kb, today);
@@ -243,7 +196,7 @@ fn seed() -> impl Strategy<Value = usize> {
 fn the_seed_corpus_runs_through_the_pipeline() {
     assert!(corpus().len() >= 5, "fuzz/corpus has its seeds");
     for body in corpus() {
-        let parsed = serde_json::from_slice::<HookRequest>(body);
+        let parsed = HookRequest::parse(body);
         assert!(parsed.is_ok(), "seed does not parse: {parsed:?}");
         pipeline(body);
     }
