@@ -347,3 +347,9 @@ pub async fn the_report_counts_per_topic(db: &TestDb) {
     let everything = store.report(None).await.unwrap();
     assert_eq!(everything.topic("topic-a").unwrap().shown, 3);
 }
+
+pub async fn replicas_starting_together_share_one_salt(db: &TestDb) {
+    let (a, b, c) = tokio::join!(db.open(), db.open(), db.open());
+    let hashes = [a, b, c].map(|s| s.patient_hash(PATIENT));
+    assert!(hashes.iter().all(|h| *h == hashes[0]), "{hashes:?}");
+}
