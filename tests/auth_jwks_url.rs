@@ -45,6 +45,29 @@ async fn serve(server: &MockServer, at: &str, body: serde_json::Value) -> String
     format!("{}{at}", server.uri())
 }
 
+/// `/jwks` serving first (at start-up) a set without the new key, afterwards the set with
+/// it, after `delay`; returns the URL.
+async fn rotating_key_set(server: &MockServer, delay: Duration) -> String {
+    Mock::given(method("GET"))
+        .and(path("/jwks"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"keys": []})))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/jwks"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(second_ec_jwks())
+                .set_delay(delay),
+        )
+        .with_priority(2)
+        .mount(server)
+        .await;
+    format!("{}/jwks", server.uri())
+}
+
 fn second_ec_token(jku: Option<&str>) -> String {
     sign(
         Algorithm::ES384,
@@ -58,21 +81,8 @@ fn second_ec_token(jku: Option<&str>) -> String {
 #[tokio::test]
 async fn a_rotated_key_is_found_by_refreshing_the_jwks_url() {
     let server = MockServer::start().await;
-    // First fetch (start-up): the old set without the new key; afterwards: the new set.
-    Mock::given(method("GET"))
-        .and(path("/jwks"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"keys": []})))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/jwks"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(second_ec_jwks()))
-        .with_priority(2)
-        .mount(&server)
-        .await;
-    let s = issuer(Some(format!("{}/jwks", server.uri())), Vec::new());
+    let url = rotating_key_set(&server, Duration::ZERO).await;
+    let s = issuer(Some(url), Vec::new());
     let v = Verifier::with_options(&s, every(0)).await.unwrap();
     let t = second_ec_token(None);
     assert!(v.verify(Some(&bearer(&t)), CALLED).await.is_ok());
@@ -140,4 +150,25 @@ async fn a_jku_that_is_not_allow_listed_is_never_fetched() {
 async fn a_plain_http_key_url_off_loopback_is_a_configuration_error() {
     let s = issuer(Some("http://keys.example.org/jwks".into()), Vec::new());
     assert!(Verifier::with_options(&s, every(60)).await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_calls_with_a_new_kid_wait_for_one_fetch() {
+    let server = MockServer::start().await;
+    let url = rotating_key_set(&server, Duration::from_millis(300)).await;
+    let s = issuer(Some(url), Vec::new());
+    let v = Verifier::with_options(&s, every(0)).await.unwrap();
+    let calls: Vec<_> = (0..10)
+        .map(|_| {
+            let v = v.clone();
+            let header = bearer(&second_ec_token(None));
+            tokio::spawn(async move { v.verify(Some(&header), CALLED).await.is_ok() })
+        })
+        .collect();
+    let mut accepted = 0;
+    for c in calls {
+        accepted += usize::from(c.await.unwrap());
+    }
+    let fetches = server.received_requests().await.map_or(0, |r| r.len());
+    assert_eq!((accepted, fetches), (10, 2));
 }

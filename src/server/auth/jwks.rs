@@ -44,6 +44,9 @@ struct Remote {
     /// Fetched only when a token's `jku` header names it (otherwise: the issuer's jwks_url).
     only_on_jku: bool,
     last_attempt: Mutex<Option<Instant>>,
+    /// Held during a fetch: requests needing this URL wait for the fetch in flight and then
+    /// find its keys, rather than failing or fetching again.
+    in_flight: tokio::sync::Mutex<()>,
 }
 
 /// Everything needed to fetch key sets.
@@ -131,7 +134,14 @@ impl IssuerKeys {
         }
         for (i, remote) in self.remotes.iter().enumerate() {
             let wanted = !remote.only_on_jku || jku == Some(remote.url.as_str());
-            if wanted && remote.may_fetch(fetcher.refresh_interval) {
+            if !wanted {
+                continue;
+            }
+            let _fetching = remote.in_flight.lock().await;
+            if let Some(k) = self.cached(kid) {
+                return Some(k);
+            }
+            if remote.may_fetch(fetcher.refresh_interval) {
                 self.refresh(i, fetcher).await;
                 if let Some(k) = self.cached(kid) {
                     return Some(k);
@@ -196,6 +206,7 @@ impl Remote {
             url: url.to_string(),
             only_on_jku,
             last_attempt: Mutex::new(None),
+            in_flight: tokio::sync::Mutex::new(()),
         }
     }
 

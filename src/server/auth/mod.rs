@@ -251,7 +251,7 @@ impl Verifier {
         if iat > (now + self.inner.leeway) as f64 {
             return Err("iat is in the future".into());
         }
-        let jti = claims.jti.ok_or("no jti claim")?;
+        let jti = claims.jti.filter(|j| !j.is_empty()).ok_or("no jti claim")?;
         // Remember the id while the token could still be accepted (exp + leeway).
         let until = (claims.exp as i64).saturating_add(self.inner.leeway);
         match self
