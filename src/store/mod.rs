@@ -1,11 +1,49 @@
 //! Durable feedback and audit records (SQLite by default, PostgreSQL by URL).
+//!
+//! One code path for both databases (sqlx `Any` driver, portable SQL, `$n` placeholders);
+//! the schema is migrated at connect. SQLite files are created on first start (parent
+//! directory included) and run in WAL mode; PostgreSQL serves several replicas behind a load
+//! balancer. Nothing identifying is stored in clear: the audit keeps a salted SHA-256 of the
+//! patient id, whose salt comes from the configuration or is generated once per database.
+
+mod report;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sha2::{Digest, Sha256};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
 
 use crate::cds::feedback::FeedbackItem;
+use crate::cds::Card;
+use crate::config::StoreSettings;
+
+pub use report::{ReasonCount, Report, TopicReport};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Topic recorded for a card that has none.
+const NO_TOPIC: &str = "(no topic)";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("store: {0}")]
     Database(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Database(format!("migration: {e}"))
+    }
 }
 
 /// One hook call, as the audit trail keeps it: no identifier in clear.
@@ -24,28 +62,279 @@ pub struct AuditRecord {
     pub status: u16,
 }
 
-/// The feedback and audit store.
-#[derive(Debug, Clone)]
-pub struct Store {}
+/// The feedback and audit store. Cheap to clone (a connection pool).
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    salt: String,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
 
 impl Store {
+    /// Open the store at `url` with the database's own audit salt.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
-        let _ = url;
-        Ok(Store {})
+        Store::open(&StoreSettings {
+            url: url.to_string(),
+            audit_salt: None,
+        })
+        .await
     }
 
-    /// Store feedback items durably (idempotent: card + outcome + timestamp stored once).
+    /// Open the store described by the configuration (`store.url`, `store.audit_salt`),
+    /// creating and migrating the database as needed.
+    pub async fn open(settings: &StoreSettings) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let url = settings.url.trim();
+        let pool = if url.starts_with("sqlite:") {
+            open_sqlite(url).await?
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            AnyPoolOptions::new()
+                .max_connections(10)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect(url)
+                .await?
+        } else {
+            return Err(StoreError::Database(
+                "store.url must start with sqlite: or postgres://".into(),
+            ));
+        };
+        MIGRATOR.run(&pool).await?;
+        let salt = match settings.audit_salt.as_deref() {
+            Some(s) if !s.is_empty() => s.to_string(),
+            _ => stored_salt(&pool).await?,
+        };
+        tracing::info!(backend = backend_of(url), "store opened");
+        Ok(Store { pool, salt })
+    }
+
+    /// Store feedback items durably, all in one transaction (idempotent: card + outcome +
+    /// timestamp stored once). Returns once committed.
     pub async fn save_feedback(
         &self,
         service_id: &str,
         items: &[FeedbackItem],
     ) -> Result<(), StoreError> {
-        let _ = (service_id, items);
-        Err(StoreError::Database("store not implemented yet".into()))
+        let received_at = timestamp(Utc::now());
+        let mut tx = self.pool.begin().await?;
+        for item in items {
+            let outcome_at = DateTime::parse_from_rfc3339(&item.outcome_timestamp)
+                .map(|t| timestamp(t.with_timezone(&Utc)))
+                .unwrap_or_else(|_| received_at.clone());
+            let suggestions: Vec<&str> = item
+                .accepted_suggestions
+                .iter()
+                .map(|s| s.id.as_str())
+                .collect();
+            let reason = item.override_reason.as_ref();
+            let coding = reason.and_then(|r| r.reason.as_ref());
+            sqlx::query(
+                "INSERT INTO feedback (card_uuid, outcome, outcome_timestamp, outcome_at, \
+                 service_id, accepted_suggestions, reason_system, reason_code, reason_display, \
+                 user_comment, received_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                 ON CONFLICT (card_uuid, outcome, outcome_timestamp) DO NOTHING",
+            )
+            .bind(&item.card)
+            .bind(item.outcome.as_str())
+            .bind(&item.outcome_timestamp)
+            .bind(outcome_at)
+            .bind(service_id)
+            .bind(serde_json::to_string(&suggestions).unwrap_or_else(|_| "[]".into()))
+            .bind(coding.map(|c| c.system.clone()))
+            .bind(coding.map(|c| c.code.clone()))
+            .bind(coding.and_then(|c| c.display.clone()))
+            .bind(reason.and_then(|r| r.user_comment.clone()))
+            .bind(&received_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
+    /// Record one hook call. The cards are counted per topic; without their uuids feedback
+    /// cannot be joined to them — prefer [`Store::record_call`].
     pub async fn record_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
-        let _ = record;
-        Err(StoreError::Database("store not implemented yet".into()))
+        let issued: Vec<Issued<'_>> = record
+            .cards
+            .iter()
+            .map(|(topic, indicator)| Issued {
+                uuid: None,
+                topic,
+                indicator,
+            })
+            .collect();
+        self.insert_call(record, &issued).await
     }
+
+    /// Record one hook call with the cards it returned (their uuids let feedback be counted
+    /// per card topic in the report). `record.cards` is ignored in favour of `cards`.
+    pub async fn record_call(
+        &self,
+        record: &AuditRecord,
+        cards: &[Card],
+    ) -> Result<(), StoreError> {
+        let issued: Vec<Issued<'_>> = cards
+            .iter()
+            .map(|c| Issued {
+                uuid: Some(c.uuid.as_str()).filter(|u| !u.is_empty()),
+                topic: c.topic().unwrap_or(NO_TOPIC),
+                indicator: c.indicator.as_str(),
+            })
+            .collect();
+        self.insert_call(record, &issued).await
+    }
+
+    /// Per-topic counts for the CDS committee: times shown, accepted, overridden, override
+    /// reasons; from `since` (UTC day) on, or everything.
+    pub async fn report(&self, since: Option<chrono::NaiveDate>) -> Result<Report, StoreError> {
+        report::build(&self.pool, since).await
+    }
+
+    /// Close the pool, waiting for connections to finish (graceful shutdown).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// The hash the audit keeps instead of a patient id: hex(SHA-256(salt ‖ id)).
+    pub fn patient_hash(&self, patient_id: &str) -> String {
+        let mut h = Sha256::new();
+        h.update(self.salt.as_bytes());
+        h.update(patient_id.as_bytes());
+        hex::encode(h.finalize())
+    }
+
+    async fn insert_call(
+        &self,
+        record: &AuditRecord,
+        cards: &[Issued<'_>],
+    ) -> Result<(), StoreError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let at = timestamp(record.at);
+        let summary: Vec<[&str; 2]> = cards.iter().map(|c| [c.topic, c.indicator]).collect();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO audit (id, at, service_id, hook, hook_instance, patient_hash, cards, \
+             latency_ms, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&id)
+        .bind(&at)
+        .bind(&record.service_id)
+        .bind(&record.hook)
+        .bind(&record.hook_instance)
+        .bind(record.patient_id.as_deref().map(|p| self.patient_hash(p)))
+        .bind(serde_json::to_string(&summary).unwrap_or_else(|_| "[]".into()))
+        .bind(i64::try_from(record.latency_ms).unwrap_or(i64::MAX))
+        .bind(i64::from(record.status))
+        .execute(&mut *tx)
+        .await?;
+        for (ordinal, card) in (0_i64..).zip(cards) {
+            sqlx::query(
+                "INSERT INTO card_issued (audit_id, ordinal, card_uuid, service_id, topic, \
+                 indicator, hook_instance, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&id)
+            .bind(ordinal)
+            .bind(card.uuid)
+            .bind(&record.service_id)
+            .bind(card.topic)
+            .bind(card.indicator)
+            .bind(&record.hook_instance)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// A card as the audit records it.
+struct Issued<'a> {
+    uuid: Option<&'a str>,
+    topic: &'a str,
+    indicator: &'a str,
+}
+
+/// Fixed-width UTC text, orderable as text on both databases.
+fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn backend_of(url: &str) -> &'static str {
+    if url.starts_with("sqlite:") {
+        "sqlite"
+    } else {
+        "postgres"
+    }
+}
+
+/// Open (creating on first start) a SQLite database in WAL mode.
+async fn open_sqlite(url: &str) -> Result<AnyPool, StoreError> {
+    let (location, query) = match url.split_once('?') {
+        Some((l, q)) => (l, Some(q)),
+        None => (url, None),
+    };
+    let file = location
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let in_memory = file.is_empty() || file == ":memory:";
+    if !in_memory {
+        if let Some(dir) = Path::new(file)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Database(format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+    }
+    let url = match query {
+        Some(q) if q.contains("mode=") => url.to_string(),
+        Some(q) => format!("{location}?{q}&mode=rwc"),
+        None if in_memory => url.to_string(),
+        None => format!("{location}?mode=rwc"),
+    };
+    let options = AnyConnectOptions::from_str(&url)?;
+    let pool = AnyPoolOptions::new()
+        // An in-memory database exists per connection: keep exactly one.
+        .max_connections(if in_memory { 1 } else { 4 })
+        .acquire_timeout(Duration::from_secs(60))
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute("PRAGMA busy_timeout = 15000").await?;
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await?;
+    if !in_memory {
+        pool.execute("PRAGMA journal_mode = WAL").await?;
+    }
+    Ok(pool)
+}
+
+/// The database's audit salt, generated by the first replica that needs it.
+async fn stored_salt(pool: &AnyPool) -> Result<String, StoreError> {
+    let fresh = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    sqlx::query(
+        "INSERT INTO settings (name, value) VALUES ('audit_salt', $1) \
+         ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(fresh)
+    .execute(pool)
+    .await?;
+    let salt: (String,) = sqlx::query_as("SELECT value FROM settings WHERE name = 'audit_salt'")
+        .fetch_one(pool)
+        .await?;
+    Ok(salt.0)
 }
