@@ -165,17 +165,15 @@ async fn evaluate(
 
 async fn report(config: Option<&Path>, since: Option<NaiveDate>) -> anyhow::Result<()> {
     let config = load_config(config)?;
-    let store = jak_sle_cds::store::Store::connect(&config.store.url).await?;
+    let store = jak_sle_cds::store::Store::open(&config.store).await?;
     store_report(&store, since).await
 }
 
-/// INTEGRATOR: the store has no report API yet (src/store/mod.rs). Replace this body with a
-/// call to it (e.g. `store.report(since).await` and print the summary); until then the
-/// command fails honestly instead of printing an empty report.
+/// Print the per-topic feedback report (what a CDS committee reviews monthly).
 async fn store_report(
     store: &jak_sle_cds::store::Store,
     since: Option<NaiveDate>,
 ) -> anyhow::Result<()> {
-    let _ = (store, since);
-    anyhow::bail!("report: the store has no report API yet")
+    print!("{}", store.report(since).await?.to_text());
+    Ok(())
 }

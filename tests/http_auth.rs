@@ -64,7 +64,6 @@ async fn a_token_for_another_url_is_401() {
 
 /// Needs the auth helper's `Verifier::verify` (the contract placeholder refuses everything).
 #[tokio::test]
-#[ignore = "needs the real Verifier (auth helper); run with --ignored after integration"]
 async fn sandbox_signed_calls_are_accepted() {
     let app = app_with_auth().await;
     // The token's aud is the URL as sent, trailing slash included.

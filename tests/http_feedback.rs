@@ -81,7 +81,6 @@ async fn feedback_for_an_unknown_service_is_404_and_get_is_405() {
 /// `Store::save_feedback` (the contract placeholder always fails, which this endpoint turns
 /// into 503).
 #[tokio::test]
-#[ignore = "needs the real Store::save_feedback (store helper); run with --ignored after integration"]
 async fn valid_feedback_is_stored_and_acknowledged() {
     let app = spawn_app(test_config()).await;
     let body = json!({"feedback": [

@@ -51,7 +51,7 @@ impl Application {
                 "auth.required = false: CDS clients are NOT authenticated; use only for local tests"
             );
         }
-        let store = Store::connect(&config.store.url).await?;
+        let store = Store::open(&config.store).await?;
         let discovery = web::Bytes::from(pipeline.catalog().discovery_document().to_string());
         let listener = TcpListener::bind(config.server.listen)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen))?;

@@ -83,10 +83,15 @@ pub async fn call_service(
         latency_ms,
         status,
     };
+    // The cards issued, so that feedback can be joined to their topics in the report.
+    let issued = trace
+        .evaluation
+        .map(|e| e.response.cards)
+        .unwrap_or_default();
     // Written in the background: a slow or failing store never delays or fails the answer.
     let store = state.store.clone();
     actix_web::rt::spawn(async move {
-        if let Err(e) = store.record_audit(&record).await {
+        if let Err(e) = store.record_call(&record, &issued).await {
             tracing::warn!(service_id = %record.service_id, error = %e, "audit record not stored");
         }
     });

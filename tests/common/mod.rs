@@ -13,7 +13,7 @@ use serde_json::Value;
 
 /// Whether the spawned service checks tokens. Every request sends a sandbox token either way,
 /// so turning authentication on in all HTTP tests is this one line.
-pub const AUTH_REQUIRED: bool = false;
+pub const AUTH_REQUIRED: bool = true;
 
 pub const SANDBOX_ISS: &str = "https://sandbox.cds-hooks.org";
 pub const SANDBOX_KID: &str = "44823f3d-0b01-4a6c-a80e-b9d3e8a7226f";
