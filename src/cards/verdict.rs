@@ -98,12 +98,12 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Card {
         section(
             &mut detail,
             "Conditions",
-            conditional::conditions(d.agent, kb),
+            conditional::conditions(d.agent, rc.facts, kb),
         );
     }
     section(
         &mut detail,
-        "Off-label bar (knowledge.md 4.2)",
+        "Off-label bar for refractory SLE",
         bar_lines(d),
     );
     section(&mut detail, "Facts used", facts_used(d, rc));

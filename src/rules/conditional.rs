@@ -4,7 +4,7 @@
 //! cannot be excluded).
 
 use super::{num, AgentEvidence, BarAssessment, Reason, ReasonCode, Verdict, VerdictKind};
-use crate::facts::{Agent, GapItem, PatientFacts};
+use crate::facts::{Agent, GapItem, PatientFacts, TbTestResult};
 use crate::knowledge::Knowledge;
 
 /// The reasons missing or unreadable data withholds the permissive verdict.
@@ -144,20 +144,51 @@ pub fn verdict(
 }
 
 /// The conditions of a permissive verdict (4.3), for the card.
-pub fn conditions(agent: Agent, kb: &Knowledge) -> Vec<String> {
+/// The conditions of the permissive verdict (4.3), stated for this patient: the dose that
+/// applies to them (4.4), and whether TB screening and zoster vaccination are already on
+/// record (4.6; the pre-treatment card asks for what is missing).
+pub fn conditions(agent: Agent, facts: &PatientFacts, kb: &Knowledge) -> Vec<String> {
     let mut out = Vec::new();
     match agent {
         Agent::Upadacitinib => out.push(
             "Upadacitinib 30 mg daily was the dose studied in SLEek (phase 2); consider enrolment in the SELECT-SLE phase 3 trials".to_string(),
         ),
-        _ => out.push(format!(
-            "Dose: baricitinib {} mg once daily ({})",
-            num(kb.profile.baricitinib_standard_mg),
-            kb.profile.label
-        )),
+        _ => {
+            let reduce = super::dose::reduce_reasons(facts, kb);
+            if reduce.is_empty() {
+                out.push(format!(
+                    "Dose: baricitinib {} mg once daily ({})",
+                    num(kb.profile.baricitinib_standard_mg),
+                    kb.profile.label
+                ));
+            } else {
+                let why: Vec<&str> = reduce.iter().map(|r| r.text.as_str()).collect();
+                out.push(format!(
+                    "Dose: baricitinib {} mg once daily for this patient ({}); {} mg is the standard dose ({})",
+                    num(kb.profile.baricitinib_reduced_mg),
+                    why.join("; "),
+                    num(kb.profile.baricitinib_standard_mg),
+                    kb.profile.label
+                ));
+            }
+        }
     }
-    out.push("Screen for tuberculosis first (IGRA or TST); treat latent TB before starting".into());
-    out.push("Counsel on herpes zoster and offer the recombinant zoster vaccine".into());
+    out.push(match &facts.tb_screening {
+        Some(s) if s.result == TbTestResult::Negative => format!(
+            "Tuberculosis screening on record: {}{}; treat latent TB before starting if a new test is positive",
+            s.source.what,
+            s.source.date.map(|d| format!(" ({d})")).unwrap_or_default()
+        ),
+        _ => "Screen for tuberculosis first (IGRA or TST); treat latent TB before starting".into(),
+    });
+    out.push(if facts.zoster_vaccine.is_empty() {
+        "Counsel on herpes zoster and offer the recombinant zoster vaccine".into()
+    } else {
+        format!(
+            "Counsel on herpes zoster (recombinant zoster vaccine doses on record: {})",
+            facts.zoster_vaccine.len()
+        )
+    });
     out.push("No efficacy shown for severe renal or CNS disease (excluded from the trials)".into());
     out.push("Response is not assured: the phase 3 results are mixed".into());
     out
@@ -215,8 +246,49 @@ mod tests {
 
     #[test]
     fn conditions_follow_the_profile_dose() {
-        let c = conditions(Agent::Baricitinib, kb());
+        let f = eligible();
+        let c = conditions(Agent::Baricitinib, &f, kb());
         assert!(c[0].contains("baricitinib 4 mg once daily"), "{}", c[0]);
-        assert!(conditions(Agent::Upadacitinib, kb())[0].contains("SELECT-SLE"));
+        assert!(conditions(Agent::Upadacitinib, &f, kb())[0].contains("SELECT-SLE"));
+    }
+
+    #[test]
+    fn conditions_state_this_patients_dose_and_screening() {
+        let mut f = eligible();
+        f.egfr = Some(crate::facts::Measurement {
+            value: 45.0,
+            unit: "mL/min/1.73m2",
+            source: src("Observation/egfr", "eGFR 45 mL/min/1.73m2"),
+        });
+        f.tb_screening = Some(crate::facts::TbScreen {
+            result: TbTestResult::Negative,
+            source: src("Observation/igra", "IGRA negative"),
+        });
+        f.zoster_vaccine = vec![src("Immunization/rzv", "RZV")];
+        let c = conditions(Agent::Baricitinib, &f, kb());
+        assert!(
+            c[0].starts_with("Dose: baricitinib 2 mg once daily for this patient (eGFR 45"),
+            "{}",
+            c[0]
+        );
+        assert!(
+            c[1].starts_with("Tuberculosis screening on record: IGRA negative"),
+            "{}",
+            c[1]
+        );
+        assert!(c[2].contains("doses on record: 1"), "{}", c[2]);
+        f.tb_screening = None;
+        f.zoster_vaccine.clear();
+        let c = conditions(Agent::Baricitinib, &f, kb());
+        assert!(
+            c[1].starts_with("Screen for tuberculosis first"),
+            "{}",
+            c[1]
+        );
+        assert!(
+            c[2].contains("offer the recombinant zoster vaccine"),
+            "{}",
+            c[2]
+        );
     }
 }
