@@ -123,6 +123,19 @@ pub enum Reading {
     Unusable { shown: String, reason: String },
 }
 
+/// A value reported with a comparator is a bound, not a measurement: "<0.5" means strictly
+/// below 0.5, and must compare below a "< 0.5" cut-off. The value is moved by a negligible
+/// amount toward the side the comparator names ("<=" counts as below, the safe reading for
+/// the lower-limit cut-offs the rules use); the card still shows the value as reported.
+fn bound(value: f64, comparator: &str) -> f64 {
+    const NUDGE: f64 = 1e-9;
+    match comparator.trim() {
+        "<" | "<=" => value - NUDGE,
+        ">" => value + NUDGE,
+        _ => value,
+    }
+}
+
 /// Convert a quantity into the canonical unit of `measure`. The UCUM `code` is tried first,
 /// then the human `unit`.
 pub fn convert(q: &Quantity, measure: Measure) -> Reading {
@@ -164,7 +177,7 @@ pub fn convert(q: &Quantity, measure: Measure) -> Reading {
                 )
             };
             return Reading::Value {
-                value: value * f,
+                value: bound(value * f, comparator),
                 shown,
                 converted,
             };
@@ -272,5 +285,24 @@ mod tests {
             ..Quantity::default()
         };
         close(value(convert(&qty, Measure::Hemoglobin)), 7.9);
+    }
+
+    #[test]
+    fn a_value_below_a_bound_compares_below_the_cut_off() {
+        let q = |comparator: &str| Quantity {
+            value: Some(0.5),
+            comparator: Some(comparator.into()),
+            unit: Some("10*3/uL".into()),
+            system: None,
+            code: None,
+        };
+        let value = |c| match convert(&q(c), Measure::CellCount) {
+            Reading::Value { value, .. } => value,
+            other => panic!("{other:?}"),
+        };
+        assert!(value("<") < 0.5, "ALC <0.5 is below the 0.5 cut-off");
+        assert!(value("<=") < 0.5);
+        assert!(value(">") > 0.5);
+        assert_eq!(value(">="), 0.5);
     }
 }
