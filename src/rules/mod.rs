@@ -166,7 +166,7 @@ pub fn decide(facts: &PatientFacts, order: &JakOrder, kb: &Knowledge) -> Decisio
     let pretreatment = if contraindicated {
         Vec::new()
     } else {
-        pretreatment::items(facts, kb)
+        pretreatment::items(facts, agent, kb)
     };
     let alternatives = match verdict.kind {
         VerdictKind::Contraindicated => contraindications::alternatives(&verdict),

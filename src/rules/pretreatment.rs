@@ -2,7 +2,9 @@
 //! recombinant zoster vaccine, a recent CBC, no combination with another JAK inhibitor, a
 //! biologic or a potent immunosuppressant, and pregnancy.
 
-use crate::facts::{CoTherapy, FactSource, GapItem, PatientFacts, TbTestResult};
+use crate::facts::{
+    Agent, CoTherapy, CoTherapyClass, FactSource, GapItem, PatientFacts, TbTestResult,
+};
 use crate::knowledge::Knowledge;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -56,7 +58,9 @@ impl PreTreatmentItem {
     }
 }
 
-pub fn items(facts: &PatientFacts, kb: &Knowledge) -> Vec<PreTreatmentItem> {
+/// What to do before starting `agent` (4.6). An active order for the same agent is the drug
+/// being renewed or re-dosed, not a combination.
+pub fn items(facts: &PatientFacts, agent: Agent, kb: &Knowledge) -> Vec<PreTreatmentItem> {
     let w = &kb.thresholds.windows;
     let mut out = Vec::new();
     let stale = |item| {
@@ -101,10 +105,14 @@ pub fn items(facts: &PatientFacts, kb: &Knowledge) -> Vec<PreTreatmentItem> {
             stale: stale(GapItem::Cbc),
         });
     }
-    if !facts.co_therapies.is_empty() {
-        out.push(PreTreatmentItem::Combination {
-            with: facts.co_therapies.clone(),
-        });
+    let combined: Vec<CoTherapy> = facts
+        .co_therapies
+        .iter()
+        .filter(|c| !(c.class == CoTherapyClass::JakInhibitor && c.agent == agent.name()))
+        .cloned()
+        .collect();
+    if !combined.is_empty() {
+        out.push(PreTreatmentItem::Combination { with: combined });
     }
     if !facts.pregnancy.is_empty() {
         out.push(PreTreatmentItem::Pregnancy {
@@ -121,7 +129,7 @@ mod tests {
     use crate::facts::{CoTherapyClass, TbScreen};
 
     fn kinds(f: &PatientFacts) -> Vec<&'static str> {
-        items(f, kb())
+        items(f, Agent::Baricitinib, kb())
             .iter()
             .map(|i| match i {
                 PreTreatmentItem::TbScreening { .. } => "tb",
@@ -184,5 +192,23 @@ mod tests {
             edit(&mut f);
             assert_eq!(kinds(&f), vec![expect]);
         }
+    }
+
+    #[test]
+    fn the_same_jak_inhibitor_already_active_is_not_a_combination() {
+        let mut f = eligible();
+        let active = |agent: &str, class| CoTherapy {
+            class,
+            agent: agent.into(),
+            source: src("MedicationRequest/active", agent),
+        };
+        f.co_therapies = vec![active("baricitinib", CoTherapyClass::JakInhibitor)];
+        assert!(
+            kinds(&f).is_empty(),
+            "renewing baricitinib is not a combination"
+        );
+        f.co_therapies
+            .push(active("tofacitinib", CoTherapyClass::JakInhibitor));
+        assert_eq!(kinds(&f), vec!["combination"]);
     }
 }
