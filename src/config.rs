@@ -191,6 +191,8 @@ impl Config {
         if self.fhir.timeout_ms == 0 || self.fhir.budget_ms == 0 {
             return Err("fhir.timeout_ms and fhir.budget_ms: must be greater than 0".into());
         }
+        crate::fhir::allow::AllowList::parse(&self.fhir.allowed_servers)
+            .map_err(|e| format!("fhir.allowed_servers: {e}"))?;
         Ok(())
     }
 }
@@ -265,5 +267,16 @@ profile = "us-label"
     #[test]
     fn unknown_keys_are_rejected() {
         assert!(Config::from_toml("[server]\nlisten_on = \"x\"").is_err());
+    }
+
+    #[test]
+    fn an_unusable_allowed_server_pattern_stops_start_up() {
+        let c =
+            Config::from_toml("[fhir]\nallowed_servers = [\"ftp://fhir.example.org/*\"]").unwrap();
+        let e = c.check().unwrap_err();
+        assert!(e.starts_with("fhir.allowed_servers:"), "{e}");
+        let ok = Config::from_toml("[fhir]\nallowed_servers = [\"https://fhir.example.org/*\"]")
+            .unwrap();
+        assert!(ok.check().is_ok());
     }
 }
