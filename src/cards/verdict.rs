@@ -12,8 +12,8 @@ use crate::cds::{Card, Coding, Indicator, Suggestion};
 use crate::facts::Agent;
 use crate::knowledge::evidence::{Cite, Figure};
 use crate::rules::{
-    conditional, num, refractory, AgentEvidence, CriterionKind, CriterionStatus, Decision,
-    ReasonCode, VerdictKind,
+    num, refractory, AgentEvidence, CriterionKind, CriterionStatus, Decision, ReasonCode,
+    VerdictKind,
 };
 
 /// The reminder every not-recommended card carries (knowledge.md 4.2).
@@ -94,12 +94,8 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Card {
         "Why",
         d.verdict.reasons.iter().map(|r| r.text.clone()),
     );
-    if d.verdict.kind == VerdictKind::Conditional {
-        section(
-            &mut detail,
-            "Conditions",
-            conditional::conditions(d.agent, kb),
-        );
+    if !d.conditions.is_empty() {
+        section(&mut detail, "Conditions", d.conditions.iter().cloned());
     }
     section(
         &mut detail,

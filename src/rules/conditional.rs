@@ -3,7 +3,7 @@
 //! unobtainable, or an eGFR/CBC that is unknown within its window (then a contraindication
 //! cannot be excluded).
 
-use super::{num, AgentEvidence, BarAssessment, Reason, ReasonCode, Verdict, VerdictKind};
+use super::{dose, num, AgentEvidence, BarAssessment, Reason, ReasonCode, Verdict, VerdictKind};
 use crate::facts::{Agent, GapItem, PatientFacts};
 use crate::knowledge::Knowledge;
 
@@ -143,18 +143,30 @@ pub fn verdict(
     }
 }
 
-/// The conditions of a permissive verdict (4.3), for the card.
-pub fn conditions(agent: Agent, kb: &Knowledge) -> Vec<String> {
+/// The conditions of a permissive verdict (4.3), for the card. The baricitinib dose is this
+/// patient's target (reduced with eGFR 30-<60 or an OAT3 inhibitor, 4.4), so it never
+/// contradicts the dose card.
+pub fn conditions(agent: Agent, facts: &PatientFacts, kb: &Knowledge) -> Vec<String> {
     let mut out = Vec::new();
     match agent {
         Agent::Upadacitinib => out.push(
             "Upadacitinib 30 mg daily was the dose studied in SLEek (phase 2); consider enrolment in the SELECT-SLE phase 3 trials".to_string(),
         ),
-        _ => out.push(format!(
-            "Dose: baricitinib {} mg once daily ({})",
-            num(kb.profile.baricitinib_standard_mg),
-            kb.profile.label
-        )),
+        _ => {
+            let reduced: Vec<String> = dose::reduce_reasons(facts, kb)
+                .into_iter()
+                .map(|r| r.text)
+                .collect();
+            let why = if reduced.is_empty() {
+                kb.profile.label.clone()
+            } else {
+                format!("reduced dose: {}; {}", reduced.join(", "), kb.profile.label)
+            };
+            out.push(format!(
+                "Dose: baricitinib {} mg once daily ({why})",
+                num(dose::target_mg(facts, kb))
+            ));
+        }
     }
     out.push("Screen for tuberculosis first (IGRA or TST); treat latent TB before starting".into());
     out.push("Counsel on herpes zoster and offer the recombinant zoster vaccine".into());
@@ -215,8 +227,25 @@ mod tests {
 
     #[test]
     fn conditions_follow_the_profile_dose() {
-        let c = conditions(Agent::Baricitinib, kb());
+        let c = conditions(Agent::Baricitinib, &eligible(), kb());
         assert!(c[0].contains("baricitinib 4 mg once daily"), "{}", c[0]);
-        assert!(conditions(Agent::Upadacitinib, kb())[0].contains("SELECT-SLE"));
+        assert!(!c[0].contains("reduced"), "{}", c[0]);
+        assert!(conditions(Agent::Upadacitinib, &eligible(), kb())[0].contains("SELECT-SLE"));
+    }
+
+    #[test]
+    fn conditions_give_the_reduced_dose_the_dose_card_advises() {
+        let mut f = eligible();
+        f.egfr = Some(m(50.0, "mL/min/1.73m2", "eGFR"));
+        let d = decide(&f, &order(Agent::Baricitinib, Some(2.0)), kb());
+        assert_eq!(d.verdict.kind, VerdictKind::Conditional);
+        assert!(d.dose.is_none(), "2 mg once daily is already the target");
+        assert!(
+            d.conditions[0].starts_with("Dose: baricitinib 2 mg once daily (reduced dose: eGFR 50"),
+            "{}",
+            d.conditions[0]
+        );
+        let d = decide(&f, &order(Agent::Tofacitinib, Some(10.0)), kb());
+        assert!(d.conditions.is_empty(), "not conditional: no conditions");
     }
 }
