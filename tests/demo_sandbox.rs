@@ -18,7 +18,7 @@ mod fhir_support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{spawn_app, test_config, TestApp};
+use common::{assert_spec_conformant_response, spawn_app, test_config, TestApp};
 use fhir_support::real_server::FhirTestServer;
 use fhir_support::service_templates;
 use serde_json::{json, Value};
@@ -224,7 +224,9 @@ async fn call(app: &TestApp, service: &str, req: &Value) -> Value {
     let status = res.status();
     let body = res.text().await.expect("response body");
     assert_eq!(status, 200, "{service}: {body}");
-    serde_json::from_str(&body).expect("JSON response")
+    let response: Value = serde_json::from_str(&body).expect("JSON response");
+    assert_spec_conformant_response(&response);
+    response
 }
 
 fn cards_of(response: &Value) -> Vec<(String, String, String)> {
