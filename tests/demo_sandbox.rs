@@ -365,6 +365,23 @@ async fn sandbox_calls_on_the_demo_patients_give_the_documented_cards() {
         detail(&res, "jaki-sle-conditional").contains("Dose: baricitinib 2 mg once daily"),
         "the conditional card's dose agrees with the dose card"
     );
+    // The same order for the other two: contraindicated, not recommended.
+    for (patient, indicator, topic) in [
+        ("jak-demo-vte", "critical", "jaki-sle-contraindicated"),
+        ("jak-demo-early", "warning", "jaki-sle-not-recommended"),
+    ] {
+        let mut other = req.clone();
+        other["context"]["patientId"] = json!(patient);
+        other["context"]["draftOrders"]["entry"][0]["resource"]["subject"]["reference"] =
+            json!(format!("Patient/{patient}"));
+        let res = call(&app, "jak-sle-order-select", &other).await;
+        let cards = cards_of(&res);
+        assert_eq!(
+            (cards[0].0.as_str(), cards[0].1.as_str()),
+            (indicator, topic),
+            "{patient}, baricitinib: {cards:?}"
+        );
+    }
 }
 
 /// Every summary and suggestion the test expects is written verbatim (up to line wrapping) in
