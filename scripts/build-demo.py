@@ -1,22 +1,40 @@
 #!/usr/bin/env python3
 """Build fixtures/demo/jak-sle-demo.json: a FHIR R4 transaction Bundle with three SLE demo
-patients, one per verdict, to load into any R4 server (PUT with fixed ids, so loading twice is
-harmless):
+patients for the CDS Hooks sandbox (docs/sandbox.md), to load into any R4 server with one curl.
+Every entry is a PUT with a fixed id, so the ids are known in advance and loading twice is
+harmless.
 
-  jak-demo-vte     SLE + history of pulmonary embolism        -> contraindicated (critical)
-  jak-demo-early   SLE, standard therapies not yet tried      -> not recommended (warning)
-  jak-demo-refrac  refractory SLE, bar met, eGFR 50, no RZV   -> conditional (info) + dose +
-                                                                 pre-treatment cards
+What each patient gets (tests/demo_sandbox.rs checks it through the real service):
 
-Dates are relative to the day the script runs (labs must fall inside the service's windows):
-re-run it before a demo if the committed file is older than a few months.
-    python3 scripts/build-demo.py [YYYY-MM-DD]
+  jak-demo-vte     SLE + resolved pulmonary embolism    tofacitinib/ruxolitinib/baricitinib:
+                                                        contraindicated (critical)
+  jak-demo-early   SLE, standard therapies not tried,   not recommended (warning) + pre-treatment
+                   low activity, prednisone 5 mg/day    (TB screening, zoster vaccine) (info)
+  jak-demo-refrac  refractory SLE: rituximab,           tofacitinib/ruxolitinib: not recommended
+                   mycophenolate, belimumab tried;      (warning, "no SLE efficacy data") offering
+                   prednisone 15 mg/day, SLEDAI-2K 12,  baricitinib 2 mg + pre-treatment (zoster
+                   lupus arthritis; eGFR 50, IGRA neg., vaccine) (info). baricitinib 4 mg (not in
+                   no zoster vaccine                    the sandbox; fixtures/demo/refrac-
+                                                        baricitinib-order-select.json): reduce to
+                                                        2 mg (warning) + conditional (info) +
+                                                        pre-treatment (info)
+
+Dates are relative to the day given (default today) and recorded in Bundle.timestamp. Labs
+must fall inside the service's windows (CBC within 3 months, eGFR and IGRA within 12,
+SLEDAI-2K within 6), so the newest CBC here is 15-30 days old: regenerate before a demo when
+Bundle.timestamp is more than about two months old.
+    python3 scripts/build-demo.py [YYYY-MM-DD] [--out PATH]
 """
+import argparse
 import json
-import sys
 from datetime import date, timedelta
 
-TODAY = date.fromisoformat(sys.argv[1]) if len(sys.argv) > 1 else date.today()
+ARGS = argparse.ArgumentParser(description="Build the sandbox demo transaction Bundle.")
+ARGS.add_argument("today", nargs="?", type=date.fromisoformat, default=date.today(),
+                  help="the day the dates are relative to (default: today)")
+ARGS.add_argument("--out", default="fixtures/demo/jak-sle-demo.json", help="output file")
+OPTS = ARGS.parse_args()
+TODAY = OPTS.today
 SCT, ICD, LOINC, RX = "http://snomed.info/sct", "http://hl7.org/fhir/sid/icd-10-cm", "http://loinc.org", "http://www.nlm.nih.gov/research/umls/rxnorm"
 CLIN = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 VER = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
@@ -116,8 +134,9 @@ lab(p, 2, "71773-6", "M tuberculosis stimulated gamma interferon [Units/volume] 
 cbc(p, 15)
 sledai(p, 1, 12, 15)
 
-bundle = {"resourceType": "Bundle", "type": "transaction", "entry": entries}
-with open("fixtures/demo/jak-sle-demo.json", "w") as f:
+bundle = {"resourceType": "Bundle", "type": "transaction", "timestamp": f"{TODAY.isoformat()}T00:00:00Z",
+          "entry": entries}
+with open(OPTS.out, "w") as f:
     json.dump(bundle, f, indent=1)
     f.write("\n")
-print(f"fixtures/demo/jak-sle-demo.json: {len(entries)} resources, dates relative to {TODAY}")
+print(f"{OPTS.out}: {len(entries)} resources, dates relative to {TODAY}")

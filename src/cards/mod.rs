@@ -253,6 +253,24 @@ mod tests {
     }
 
     #[test]
+    fn a_verdict_with_many_reasons_keeps_whole_reasons_in_its_summary() {
+        let mut f = eligible();
+        f.therapies_tried.clear();
+        f.glucocorticoid = None;
+        f.sledai = None;
+        f.msk_cutaneous.clear();
+        let cards = cards_for(&f, Agent::Tofacitinib, Some(10.0));
+        let s = &cards[0].summary;
+        assert!(s.chars().count() < SUMMARY_MAX_CHARS, "{s}");
+        assert!(!s.contains('…'), "no reason cut in half: {s}");
+        assert!(
+            s.starts_with("Tofacitinib not recommended in this SLE patient: no SLE efficacy data"),
+            "{s}"
+        );
+        assert!(s.ends_with("more"), "the other reasons are counted: {s}");
+    }
+
+    #[test]
     fn conditional_card_states_conditions_and_verified_figures_only() {
         let cards = cards_for(&eligible(), Agent::Baricitinib, Some(4.0));
         assert_eq!(

@@ -12,8 +12,8 @@ use crate::cds::{Card, Coding, Indicator, Suggestion};
 use crate::facts::Agent;
 use crate::knowledge::evidence::{Cite, Figure};
 use crate::rules::{
-    conditional, num, refractory, AgentEvidence, CriterionKind, CriterionStatus, Decision,
-    ReasonCode, VerdictKind,
+    num, refractory, AgentEvidence, CriterionKind, CriterionStatus, Decision, ReasonCode,
+    VerdictKind,
 };
 
 /// The reminder every not-recommended card carries (knowledge.md 4.2).
@@ -44,7 +44,9 @@ fn short(code: ReasonCode) -> &'static str {
     }
 }
 
-fn short_reasons(d: &Decision) -> String {
+/// "{lead}: reason, reason, ..." within the summary limit: when all the reasons do not fit,
+/// as many as fit and "+N more" (the detail lists them all), never a word cut in half.
+fn summary_with_reasons(lead: &str, d: &Decision) -> String {
     let mut parts: Vec<&str> = Vec::new();
     for r in &d.verdict.reasons {
         let s = short(r.code);
@@ -52,7 +54,22 @@ fn short_reasons(d: &Decision) -> String {
             parts.push(s);
         }
     }
-    parts.join(", ")
+    let fits = |s: &String| s.chars().count() < super::SUMMARY_MAX_CHARS;
+    let all = format!("{lead}: {}", parts.join(", "));
+    if fits(&all) {
+        return all;
+    }
+    for keep in (1..parts.len()).rev() {
+        let s = format!(
+            "{lead}: {} +{} more",
+            parts[..keep].join(", "),
+            parts.len() - keep
+        );
+        if fits(&s) {
+            return s;
+        }
+    }
+    format!("{lead} (reasons in detail)")
 }
 
 pub fn card(d: &Decision, rc: &RenderContext) -> Card {
@@ -63,14 +80,14 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Card {
             Topic::Contraindicated,
             Indicator::Critical,
             Cite::OlumiantLabel,
-            format!("{name} contraindicated in this SLE patient: {}", short_reasons(d)),
+            summary_with_reasons(&format!("{name} contraindicated in this SLE patient"), d),
             format!("Do not start {} in this patient.", d.agent.name()),
         ),
         VerdictKind::NotRecommended => (
             Topic::NotRecommended,
             Indicator::Warning,
             Cite::Eular2023,
-            format!("{name} not recommended in this SLE patient: {}", short_reasons(d)),
+            summary_with_reasons(&format!("{name} not recommended in this SLE patient"), d),
             format!(
                 "Off-label {} is not recommended for this patient now. No JAK inhibitor is approved for SLE.",
                 d.agent.name()
@@ -94,16 +111,12 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Card {
         "Why",
         d.verdict.reasons.iter().map(|r| r.text.clone()),
     );
-    if d.verdict.kind == VerdictKind::Conditional {
-        section(
-            &mut detail,
-            "Conditions",
-            conditional::conditions(d.agent, rc.facts, kb),
-        );
+    if !d.conditions.is_empty() {
+        section(&mut detail, "Conditions", d.conditions.iter().cloned());
     }
     section(
         &mut detail,
-        "Off-label bar for refractory SLE",
+        "Off-label bar (knowledge.md 4.2)",
         bar_lines(d),
     );
     section(&mut detail, "Facts used", facts_used(d, rc));

@@ -143,7 +143,6 @@ pub fn verdict(
     }
 }
 
-/// The conditions of a permissive verdict (4.3), for the card.
 /// The conditions of the permissive verdict (4.3), stated for this patient: the dose that
 /// applies to them (4.4), and whether TB screening and zoster vaccination are already on
 /// record (4.6; the pre-treatment card asks for what is missing).
@@ -290,5 +289,22 @@ mod tests {
             "{}",
             c[2]
         );
+    }
+
+    #[test]
+    fn conditions_give_the_reduced_dose_the_dose_card_advises() {
+        let mut f = eligible();
+        f.egfr = Some(m(50.0, "mL/min/1.73m2", "eGFR"));
+        let d = decide(&f, &order(Agent::Baricitinib, Some(2.0)), kb());
+        assert_eq!(d.verdict.kind, VerdictKind::Conditional);
+        assert!(d.dose.is_none(), "2 mg once daily is already the target");
+        assert!(
+            d.conditions[0]
+                .starts_with("Dose: baricitinib 2 mg once daily for this patient (eGFR 50"),
+            "{}",
+            d.conditions[0]
+        );
+        let d = decide(&f, &order(Agent::Tofacitinib, Some(10.0)), kb());
+        assert!(d.conditions.is_empty(), "not conditional: no conditions");
     }
 }

@@ -123,6 +123,8 @@ pub struct Decision {
     pub evidence: AgentEvidence,
     /// Data the rules would have used but is missing, stale or unreadable (card detail).
     pub missing: Vec<String>,
+    /// 4.3: the conditions of the permissive verdict (empty unless conditional).
+    pub conditions: Vec<String>,
     /// 4.4 (baricitinib only; not when contraindicated).
     pub dose: Option<DoseAdvice>,
     /// 4.6 (not when contraindicated).
@@ -175,6 +177,11 @@ pub fn decide(facts: &PatientFacts, order: &JakOrder, kb: &Knowledge) -> Decisio
         VerdictKind::NotRecommended => offlabel_bar::untried_options(facts),
         VerdictKind::Conditional => Vec::new(),
     };
+    let conditions = if verdict.kind == VerdictKind::Conditional {
+        conditional::conditions(agent, facts, kb)
+    } else {
+        Vec::new()
+    };
     let refractory_referral = refractory::applies(&verdict);
     Decision {
         agent,
@@ -182,6 +189,7 @@ pub fn decide(facts: &PatientFacts, order: &JakOrder, kb: &Knowledge) -> Decisio
         bar,
         evidence,
         missing,
+        conditions,
         dose,
         pretreatment,
         alternatives,
