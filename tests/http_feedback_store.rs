@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{open_store, sandbox_token, spawn_app, store_sql, test_config, TestApp};
+use common::{open_store, sandbox_token, spawn_app, store_sql, test_config};
 use futures::future::join_all;
 use serde_json::json;
 
@@ -25,18 +25,6 @@ async fn feedback_rows(pool: &sqlx::SqlitePool) -> i64 {
         .expect("count feedback")
 }
 
-async fn post_with(app: &TestApp, token: String, body: String) -> u16 {
-    app.client
-        .post(app.url(PATH))
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .map(|r| r.status().as_u16())
-        .unwrap_or(0)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_1000_concurrent_feedback_posts_is_all_stored() {
     const N: usize = 1000;
@@ -49,11 +37,12 @@ async fn a_burst_of_1000_concurrent_feedback_posts_is_all_stored() {
             (sandbox_token(&app.url(PATH)), body)
         })
         .collect();
-    let statuses = join_all(
-        calls
-            .into_iter()
-            .map(|(token, body)| post_with(&app, token, body)),
-    )
+    let app = &app;
+    let statuses = join_all(calls.into_iter().map(|(token, body)| async move {
+        app.post_with_token(PATH, &token, body)
+            .await
+            .map_or(0, |r| r.status().as_u16())
+    }))
     .await;
     let not_ok: Vec<(usize, u16)> = statuses
         .iter()

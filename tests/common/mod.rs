@@ -130,15 +130,26 @@ impl TestApp {
 
     /// POST a JSON text with a sandbox token for the exact URL.
     pub async fn post(&self, path: &str, body: impl Into<String>) -> reqwest::Response {
-        let url = self.url(path);
+        let token = sandbox_token(&self.url(path));
+        self.post_with_token(path, &token, body)
+            .await
+            .expect("request sent")
+    }
+
+    /// POST a JSON text with the given bearer token.
+    pub async fn post_with_token(
+        &self,
+        path: &str,
+        token: &str,
+        body: impl Into<String>,
+    ) -> reqwest::Result<reqwest::Response> {
         self.client
-            .post(&url)
-            .bearer_auth(sandbox_token(&url))
+            .post(self.url(path))
+            .bearer_auth(token)
             .header("content-type", "application/json")
             .body(body.into())
             .send()
             .await
-            .expect("request sent")
     }
 
     /// POST to a service: `/cds-services/{id}`.
