@@ -64,7 +64,8 @@ async fn serve_conditions(server: &MockServer, times: u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn servers_off_the_allow_list_are_refused_before_any_request() {
-    let app = app_allowing_loopback(1500, 3000).await;
+    // A long timeout: an attempted connection to the metadata address would show as a wait.
+    let app = app_allowing_loopback(5000, 10_000).await;
     let listener = MockServer::start().await;
     let port = listener.address().port();
     for server in [
@@ -87,7 +88,7 @@ async fn servers_off_the_allow_list_are_refused_before_any_request() {
         let msg = error_message(res).await;
         assert!(msg.contains("fhirServer"), "{server}: {msg}");
         assert!(
-            started.elapsed() < Duration::from_millis(1500),
+            started.elapsed() < Duration::from_millis(4000),
             "{server}: the refusal waited for a network timeout"
         );
     }
@@ -220,7 +221,7 @@ async fn an_unreachable_or_hanging_fhir_server_gets_a_bounded_412() {
         error_message(res).await,
         "conditions: not prefetched and the FHIR query failed (connection failed)"
     );
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(started.elapsed() < Duration::from_secs(4));
 
     // A server that accepts and never answers: bounded by timeout_ms.
     let hanging = MockServer::start().await;
@@ -240,7 +241,7 @@ async fn an_unreachable_or_hanging_fhir_server_gets_a_bounded_412() {
         "conditions: not prefetched and the FHIR query failed (timeout)"
     );
     assert!(
-        elapsed >= Duration::from_millis(450) && elapsed < Duration::from_millis(2500),
+        elapsed >= Duration::from_millis(450) && elapsed < Duration::from_millis(4000),
         "answered after {elapsed:?}"
     );
 }
