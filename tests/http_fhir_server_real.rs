@@ -1,6 +1,7 @@
-//! Each hook through HTTP with no prefetch at all, against a real FHIR server (Medplum's
-//! router over its in-memory repository, loaded with fixtures/fhir-server/two-patients.json;
-//! see tests/fhir_support/real_server.rs): everything is fetched with the request's bearer
+//! Each hook (order-select, order-sign, legacy medication-prescribe) through HTTP with no
+//! prefetch at all, against a real FHIR server (Medplum's router over its in-memory
+//! repository, loaded with fixtures/fhir-server/two-patients.json; see
+//! tests/fhir_support/real_server.rs): everything is fetched with the request's bearer
 //! token, and the cards speak of the SLE patient's own record — never of the other patient's.
 //! Needs Node.js and npm (the harness runs `npm ci` in tests/fhir-server when needed).
 
@@ -27,12 +28,14 @@ fn call(hook: &str, patient: &str, fhir_server: &str, drug: (&str, &str)) -> Val
             "doseAndRate": [{"doseQuantity": {"value": 1, "unit": "tablet",
                 "system": "http://unitsofmeasure.org", "code": "{tbl}"}}]}]
     });
-    let mut context = json!({
-        "userId": "Practitioner/prac-1",
-        "patientId": patient,
-        "draftOrders": {"resourceType": "Bundle", "type": "collection",
-                        "entry": [{"resource": draft}]},
-    });
+    let mut context = json!({"userId": "Practitioner/prac-1", "patientId": patient});
+    if hook == "medication-prescribe" {
+        // CDS Hooks 1.0: the orders in `context.medications`.
+        context["medications"] = json!([draft]);
+    } else {
+        context["draftOrders"] = json!({"resourceType": "Bundle", "type": "collection",
+                                        "entry": [{"resource": draft}]});
+    }
     if hook == "order-select" {
         context["selections"] = json!(["MedicationRequest/draft-jak-1"]);
     }
@@ -117,6 +120,7 @@ async fn each_hook_without_prefetch_reads_the_real_server_for_the_right_patient(
     for (service, hook) in [
         ("jak-sle-order-select", "order-select"),
         ("jak-sle-order-sign", "order-sign"),
+        ("jak-sle-medication-prescribe", "medication-prescribe"),
     ] {
         for (code, text, name) in [
             ("2047232", "baricitinib 4 MG Oral Tablet", "Baricitinib"),
