@@ -14,30 +14,9 @@ use fhir_support::real_server::FhirTestServer;
 use fhir_support::{precondition, request, service_templates, settings};
 use jak_sle_cds::fhir::gather::Gatherer;
 use jak_sle_cds::fhir::PatientRecord;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const TOKEN: &str = "real-server-test-token";
-const MRN: &str = "http://example.org/fhir/mrn";
-
-/// The server-assigned id of the patient with this MRN.
-async fn patient_id(base: &str, mrn: &str) -> String {
-    let mut url = url::Url::parse(&format!("{base}/Patient")).expect("base URL");
-    url.query_pairs_mut()
-        .append_pair("identifier", &format!("{MRN}|{mrn}"));
-    let body: Value = reqwest::Client::new()
-        .get(url)
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .expect("patient search")
-        .json()
-        .await
-        .expect("patient search JSON");
-    body["entry"][0]["resource"]["id"]
-        .as_str()
-        .expect("the fixture patient exists")
-        .to_string()
-}
 
 /// Every subject/patient reference in the record.
 fn subjects(rec: &PatientRecord) -> Vec<String> {
@@ -99,8 +78,8 @@ async fn fallback_gather_from_a_real_fhir_server() {
     let fixture =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/fhir-server/two-patients.json");
     let server = FhirTestServer::start(&fixture, &["--page-size", "2", "--token", TOKEN]);
-    let sle = patient_id(&server.base, "sle-0001").await;
-    let other = patient_id(&server.base, "other-0002").await;
+    let sle = server.patient_id(TOKEN, "sle-0001").await;
+    let other = server.patient_id(TOKEN, "other-0002").await;
     assert_ne!(sle, other);
 
     let (templates, required) = service_templates("jak-sle-order-sign");

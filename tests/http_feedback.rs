@@ -77,9 +77,8 @@ async fn feedback_for_an_unknown_service_is_404_and_get_is_405() {
     assert_eq!(res.status(), 405);
 }
 
-/// Valid feedback is acknowledged only once stored. Needs the store helper's
-/// `Store::save_feedback` (the contract placeholder always fails, which this endpoint turns
-/// into 503).
+/// Valid feedback is acknowledged only once stored (the rows and the restart:
+/// tests/http_feedback_store.rs).
 #[tokio::test]
 async fn valid_feedback_is_stored_and_acknowledged() {
     let app = spawn_app(test_config()).await;

@@ -84,6 +84,12 @@ impl Application {
         self.port
     }
 
+    /// A handle to stop the server (`handle.stop(true).await` finishes the requests in
+    /// flight first), e.g. to restart it in tests or on an orchestrator's signal.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// Serve until the process is stopped (SIGINT/SIGTERM stop it gracefully).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await

@@ -64,6 +64,8 @@ pub struct TestApp {
     pub address: String,
     pub port: u16,
     pub client: reqwest::Client,
+    /// Stops the server (see [`TestApp::stop`]).
+    pub handle: actix_web::dev::ServerHandle,
 }
 
 /// Build the application from `config` (knowledge per its [knowledge] section), run it in
@@ -74,15 +76,43 @@ pub async fn spawn_app(config: Config) -> TestApp {
         .await
         .expect("application builds");
     let port = app.port();
+    let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
         client: reqwest::Client::new(),
+        handle,
     }
 }
 
+/// The SQLite store of a [`test_config`], opened directly (another connection pool on the
+/// same file, as a second replica or the `report` command would).
+pub async fn open_store(config: &Config) -> jak_sle_cds::store::Store {
+    jak_sle_cds::store::Store::open(&config.store)
+        .await
+        .expect("store opens")
+}
+
+/// The SQLite file behind a [`test_config`]'s `store.url`.
+pub fn store_file(config: &Config) -> PathBuf {
+    PathBuf::from(
+        config
+            .store
+            .url
+            .trim_start_matches("sqlite://")
+            .split('?')
+            .next()
+            .unwrap_or_default(),
+    )
+}
+
 impl TestApp {
+    /// Stop the server gracefully: requests in flight are answered first.
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
@@ -100,15 +130,26 @@ impl TestApp {
 
     /// POST a JSON text with a sandbox token for the exact URL.
     pub async fn post(&self, path: &str, body: impl Into<String>) -> reqwest::Response {
-        let url = self.url(path);
+        let token = sandbox_token(&self.url(path));
+        self.post_with_token(path, &token, body)
+            .await
+            .expect("request sent")
+    }
+
+    /// POST a JSON text with the given bearer token.
+    pub async fn post_with_token(
+        &self,
+        path: &str,
+        token: &str,
+        body: impl Into<String>,
+    ) -> reqwest::Result<reqwest::Response> {
         self.client
-            .post(&url)
-            .bearer_auth(sandbox_token(&url))
+            .post(self.url(path))
+            .bearer_auth(token)
             .header("content-type", "application/json")
             .body(body.into())
             .send()
             .await
-            .expect("request sent")
     }
 
     /// POST to a service: `/cds-services/{id}`.
@@ -383,5 +424,34 @@ pub fn assert_spec_conformant_discovery(body: &Value) {
                 assert!(t.is_string(), "{p}.prefetch.{k}: not a string");
             }
         }
+    }
+}
+
+/// A read-only SQL connection to a [`test_config`]'s SQLite store, to look at the rows the
+/// service wrote (the store's API has no row-level reads).
+pub async fn store_sql(config: &Config) -> sqlx::SqlitePool {
+    let url = format!("sqlite://{}?mode=ro", store_file(config).display());
+    sqlx::SqlitePool::connect(&url)
+        .await
+        .expect("store file opens read-only")
+}
+
+/// Wait (bounded) until `probe` returns `Some`: for what the service writes in the
+/// background, such as audit records.
+pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after 15 s waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }

@@ -134,6 +134,29 @@ impl FhirTestServer {
     }
 }
 
+impl FhirTestServer {
+    /// The server-assigned id of the fixture patient with MRN `mrn`
+    /// (identifier system `http://example.org/fhir/mrn`).
+    pub async fn patient_id(&self, token: &str, mrn: &str) -> String {
+        let mut url = url::Url::parse(&format!("{}/Patient", self.base)).expect("base URL");
+        url.query_pairs_mut()
+            .append_pair("identifier", &format!("http://example.org/fhir/mrn|{mrn}"));
+        let body: serde_json::Value = reqwest::Client::new()
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("patient search")
+            .json()
+            .await
+            .expect("patient search JSON");
+        body["entry"][0]["resource"]["id"]
+            .as_str()
+            .expect("the fixture patient exists")
+            .to_string()
+    }
+}
+
 impl Drop for FhirTestServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
