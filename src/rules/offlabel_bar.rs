@@ -166,11 +166,18 @@ fn glucocorticoid(facts: &PatientFacts, kb: &Knowledge) -> Criterion {
         ),
         Some(gc) if !gc.unreadable.is_empty() => (
             CriterionStatus::Unknown,
-            format!(
-                "glucocorticoid at least {} mg/day prednisone-equivalent, but the dose of {} active glucocorticoid order(s) could not be read",
-                num(gc.mg_per_day),
-                gc.unreadable.len()
-            ),
+            if gc.mg_per_day > 0.0 {
+                format!(
+                    "glucocorticoid dose unknown: {} mg/day prednisone-equivalent readable, and the dose of {} more active glucocorticoid order(s) could not be read",
+                    num(gc.mg_per_day),
+                    gc.unreadable.len()
+                )
+            } else {
+                format!(
+                    "glucocorticoid dose unknown: the dose of {} active glucocorticoid order(s) could not be read",
+                    gc.unreadable.len()
+                )
+            },
             gc.sources.iter().chain(&gc.unreadable).cloned().collect(),
         ),
         Some(gc) => (
@@ -364,6 +371,7 @@ mod tests {
         let text = &bar.unmet_reasons()[0].text;
         assert!(text.contains("older than 6 months"), "{text}");
         assert!(text.contains("could not be read"), "{text}");
+        assert!(!text.contains("at least 0"), "no meaningless lower bound: {text}");
     }
 
     #[test]
