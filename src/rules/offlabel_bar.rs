@@ -371,7 +371,10 @@ mod tests {
         let text = &bar.unmet_reasons()[0].text;
         assert!(text.contains("older than 6 months"), "{text}");
         assert!(text.contains("could not be read"), "{text}");
-        assert!(!text.contains("at least 0"), "no meaningless lower bound: {text}");
+        assert!(
+            !text.contains("at least 0"),
+            "no meaningless lower bound: {text}"
+        );
     }
 
     #[test]

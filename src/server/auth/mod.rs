@@ -305,10 +305,16 @@ fn clip(s: &str) -> &str {
     }
 }
 
+/// The token's audience for the log: enough to fix a misconfigured client (scheme, host,
+/// path), without a query or fragment, where a client could have put an identifier.
 fn clip_audience(aud: &Audience) -> Vec<&str> {
+    fn origin_and_path(a: &str) -> &str {
+        let end = a.find(['?', '#']).unwrap_or(a.len());
+        clip(&a[..end])
+    }
     match aud {
-        Audience::One(a) => vec![clip(a)],
-        Audience::Many(list) => list.iter().take(5).map(|a| clip(a)).collect(),
+        Audience::One(a) => vec![origin_and_path(a)],
+        Audience::Many(list) => list.iter().take(5).map(|a| origin_and_path(a)).collect(),
     }
 }
 
@@ -383,5 +389,20 @@ mod tests {
         assert!(bearer_token(Some("Basic abc")).is_err());
         assert!(bearer_token(Some("Bearer ")).is_err());
         assert!(bearer_token(None).is_err());
+    }
+
+    #[test]
+    fn the_logged_audience_has_no_query_or_fragment() {
+        let aud = Audience::Many(vec![
+            "https://cds.example.org/cds-services/x?patient=12345".into(),
+            "https://cds.example.org/cds-services/y#12345".into(),
+        ]);
+        assert_eq!(
+            clip_audience(&aud),
+            vec![
+                "https://cds.example.org/cds-services/x",
+                "https://cds.example.org/cds-services/y"
+            ]
+        );
     }
 }
