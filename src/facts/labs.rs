@@ -304,12 +304,6 @@ fn sledai(
 // TB screening
 // ---------------------------------------------------------------------------------------------
 
-/// Induration (mm) at or above which a TST counts as positive. CDC: >= 5 mm for
-/// immunosuppressed people (prednisone >= 15 mg/day for a month or more, other
-/// immunosuppressants); JAK-inhibitor candidates with SLE usually are, so the cautious cut-off
-/// is used rather than the 10 mm of the general population.
-pub const TST_POSITIVE_MM: f64 = 5.0;
-
 /// The TB screening item: the latest readable IGRA/TST in the window, the latest readable one
 /// before it, unreadable ones in the window, and positive IGRAs in the window (for latent TB).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -374,8 +368,13 @@ fn concept_result(c: &CodeableConcept) -> Option<TbTestResult> {
 }
 
 /// The result of an IGRA/TST: coded or text value, else interpretation, else (TST only) the
-/// induration in mm.
-fn tb_result(o: &Observation, is_tst: bool) -> Result<(TbTestResult, String), String> {
+/// induration in mm against `tst_positive_mm` (thresholds.json `tb_screening`: CDC's 5 mm for
+/// immunosuppressed people, which JAK-inhibitor candidates with SLE usually are).
+fn tb_result(
+    o: &Observation,
+    is_tst: bool,
+    tst_positive_mm: f64,
+) -> Result<(TbTestResult, String), String> {
     if let Some(r) = o.value_codeable_concept.as_ref().and_then(concept_result) {
         return Ok((r, "result".into()));
     }
@@ -392,7 +391,7 @@ fn tb_result(o: &Observation, is_tst: bool) -> Result<(TbTestResult, String), St
             .or(q.unit.as_deref())
             .map(super::units::normalise_unit);
         if let (Some(v), Some("mm")) = (q.value, unit.as_deref()) {
-            let r = if v >= TST_POSITIVE_MM {
+            let r = if v >= tst_positive_mm {
                 TbTestResult::Positive
             } else {
                 TbTestResult::Negative
@@ -402,7 +401,7 @@ fn tb_result(o: &Observation, is_tst: bool) -> Result<(TbTestResult, String), St
                 format!(
                     "induration {} mm, positive from {} mm",
                     number(v),
-                    number(TST_POSITIVE_MM)
+                    number(tst_positive_mm)
                 ),
             ));
         }
@@ -436,7 +435,11 @@ fn tb_screening(index: &Index<'_, '_, Observation>, kb: &Knowledge, today: Naive
             continue;
         };
         let label = code_label(coding);
-        match tb_result(o, is_tst) {
+        match tb_result(
+            o,
+            is_tst,
+            kb.thresholds.tb_screening.tst_positive_at_least_mm,
+        ) {
             Ok((result, how)) => {
                 let src = source(
                     o,

@@ -44,12 +44,19 @@ pub struct UpcrCutoffs {
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct TbScreeningCutoffs {
+    /// TST induration (mm) at or above which a TST without a coded result is positive.
+    pub tst_positive_at_least_mm: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Thresholds {
     pub windows: Windows,
     pub egfr: EgfrCutoffs,
     pub cytopenia: CytopeniaCutoffs,
     pub offlabel_bar: OffLabelBar,
     pub upcr: UpcrCutoffs,
+    pub tb_screening: TbScreeningCutoffs,
 }
 
 impl Thresholds {
@@ -87,6 +94,13 @@ impl Thresholds {
             if v == 0 {
                 return bad(name, "must be greater than zero");
             }
+        }
+        let tst = self.tb_screening.tst_positive_at_least_mm;
+        if tst.is_nan() || tst <= 0.0 {
+            return bad(
+                "tb_screening.tst_positive_at_least_mm",
+                "must be greater than zero",
+            );
         }
         if self.offlabel_bar.sledai_above > 105 {
             return bad("offlabel_bar.sledai_above", "SLEDAI-2K ranges 0-105");
