@@ -81,3 +81,8 @@ async fn an_unknown_url_scheme_is_refused() {
         .await
         .is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_calls_are_all_written_by_close() {
+    store_support::queued_calls_are_all_written_by_close(&TestDb::sqlite()).await;
+}
