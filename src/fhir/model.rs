@@ -441,15 +441,18 @@ struct Head<'a> {
 /// [`MedicationRequest`].
 pub fn parse_resource(raw: &RawValue) -> Result<Resource, ParseFailure> {
     let text = raw.get();
-    let head: Head = serde_json::from_str(text).map_err(|e| ParseFailure {
-        resource_type: None,
-        reason: scrub(&e),
-    })?;
-    let Some(rt) = head.resource_type else {
-        return Err(ParseFailure {
-            resource_type: None,
-            reason: "no resourceType".into(),
-        });
+    let rt = match leading_resource_type(text) {
+        Some(rt) => std::borrow::Cow::Borrowed(rt),
+        None => {
+            let head: Head = serde_json::from_str(text).map_err(|e| ParseFailure {
+                resource_type: None,
+                reason: scrub(&e),
+            })?;
+            head.resource_type.ok_or_else(|| ParseFailure {
+                resource_type: None,
+                reason: "no resourceType".into(),
+            })?
+        }
     };
     fn typed<'a, T: Deserialize<'a>>(text: &'a str, rt: &str) -> Result<T, ParseFailure> {
         serde_json::from_str(text).map_err(|e| ParseFailure {
@@ -469,6 +472,18 @@ pub fn parse_resource(raw: &RawValue) -> Result<Resource, ParseFailure> {
         "Bundle" => Resource::Bundle(typed(text, &rt)?),
         other => Resource::Other(other.to_string()),
     })
+}
+
+/// The `resourceType` of a resource whose first member it is — as FHIR JSON writes it, and
+/// as servers send it — read without parsing the rest (a full pass over the text just to
+/// find the type cost as much as the typed parse). `None` when it is not first or is
+/// written with escapes: the caller then parses the head.
+fn leading_resource_type(text: &str) -> Option<&str> {
+    let rest = text.trim_start().strip_prefix('{')?.trim_start();
+    let rest = rest.strip_prefix("\"resourceType\"")?.trim_start();
+    let rest = rest.strip_prefix(':')?.trim_start().strip_prefix('"')?;
+    let name = &rest[..rest.find('"')?];
+    (!name.contains('\\')).then_some(name)
 }
 
 /// Parse a resource from a JSON text (convenience for tests and callers without a RawValue).
@@ -578,6 +593,32 @@ fn contained<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Medication>, D::Erro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_leading_resource_type_is_read_without_a_parse() {
+        assert_eq!(
+            leading_resource_type(" {\n \"resourceType\" : \"Patient\", \"id\": \"p\"}"),
+            Some("Patient")
+        );
+        for other in [
+            r#"{"id": "p", "resourceType": "Patient"}"#,
+            r#"{"resourceType": "Pat\u0069ent"}"#,
+            r#"{"resourceType": 3}"#,
+            r#"["resourceType"]"#,
+            r#"{"resourceType": "Patient"#,
+        ] {
+            assert_eq!(leading_resource_type(other), None, "{other}");
+        }
+        // Not first: found by the full parse, with the same result.
+        let late = parse_resource_str(r#"{"id": "p", "resourceType": "Patient"}"#).unwrap();
+        assert!(matches!(late, Resource::Patient(p) if p.id.as_deref() == Some("p")));
+        // Escaped: the full parse unescapes it.
+        let escaped = parse_resource_str(r#"{"resourceType": "Pat\u0069ent"}"#).unwrap();
+        assert!(matches!(escaped, Resource::Patient(_)));
+        // A broken resource is still refused after its type was read.
+        let broken = parse_resource_str(r#"{"resourceType": "Patient", "id": 3}"#).unwrap_err();
+        assert_eq!(broken.resource_type.as_deref(), Some("Patient"));
+    }
 
     #[test]
     fn dates_accept_partial_and_datetime() {
