@@ -562,19 +562,36 @@ where
     d.deserialize_any(V(std::marker::PhantomData))
 }
 
-/// R4 CodeableConcept, or a DSTU2 plain code string.
+/// R4 CodeableConcept, or a DSTU2 plain code string. Dispatches on the JSON type as it
+/// streams (an untagged enum would first buffer the value, which cost more than the rest of
+/// a Condition's parse).
 fn status_concept<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CodeableConcept>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Status {
-        Code(String),
-        Concept(CodeableConcept),
+    struct V;
+    impl<'de> de::Visitor<'de> for V {
+        type Value = Option<CodeableConcept>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a CodeableConcept, a code string or null")
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_str<E: de::Error>(self, code: &str) -> Result<Self::Value, E> {
+            Ok(Some(CodeableConcept::from_code(code)))
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            CodeableConcept::deserialize(de::value::MapAccessDeserializer::new(map)).map(Some)
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            CodeableConcept::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(Some)
+        }
     }
-    Ok(match Option::<Status>::deserialize(d)? {
-        None => None,
-        Some(Status::Code(s)) => Some(CodeableConcept::from_code(&s)),
-        Some(Status::Concept(c)) => Some(c),
-    })
+    d.deserialize_any(V)
 }
 
 /// Keep contained Medications, skip any other contained resource.
@@ -666,6 +683,27 @@ mod tests {
         assert!(c.clinical_status.unwrap().has_code("active"));
         assert_eq!(c.category.len(), 1);
         assert_eq!(c.code.unwrap().coding[0].code.as_deref(), Some("55464009"));
+    }
+
+    #[test]
+    fn statuses_as_concept_code_or_null() {
+        let condition = |status: &str| {
+            let text = format!(r#"{{"resourceType":"Condition","clinicalStatus":{status}}}"#);
+            match parse_resource_str(&text) {
+                Ok(Resource::Condition(c)) => Ok(c.clinical_status),
+                Ok(_) => panic!("not a Condition"),
+                Err(e) => Err(e),
+            }
+        };
+        let r4 = r#"{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"resolved"}]}"#;
+        assert!(condition(r4).unwrap().unwrap().has_code("resolved"));
+        assert!(condition(r#""remission""#)
+            .unwrap()
+            .unwrap()
+            .has_code("remission"));
+        assert_eq!(condition("null").unwrap(), None);
+        assert!(condition("3").is_err());
+        assert!(condition(r#"{"coding": 3}"#).is_err());
     }
 
     #[test]
