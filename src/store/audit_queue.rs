@@ -10,6 +10,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
@@ -20,6 +21,10 @@ use super::{insert_calls, QueuedCall};
 pub const QUEUE_CAPACITY: usize = 8192;
 /// Most records written in one transaction.
 const MAX_BATCH: usize = 256;
+/// How long the writer waits for more records after the first of a batch: under load this
+/// makes batches of many records (one commit each) instead of a commit per few calls; it is
+/// also the longest a record waits before its write starts.
+const LINGER: Duration = Duration::from_millis(25);
 
 enum Job {
     Call(Box<QueuedCall>),
@@ -77,19 +82,28 @@ impl AuditQueue {
     }
 }
 
-/// The writer: take what is queued (up to `MAX_BATCH`), store it in one transaction, repeat.
+/// The writer: take what is queued (up to `MAX_BATCH`, waiting at most `LINGER` for more
+/// after the first), store it in one transaction, repeat.
 async fn write_batches(mut rx: mpsc::Receiver<Job>, pool: AnyPool, salt: String) {
     let mut calls: Vec<QueuedCall> = Vec::with_capacity(MAX_BATCH);
     let mut flushes: Vec<oneshot::Sender<()>> = Vec::new();
     while let Some(first) = rx.recv().await {
+        let until = tokio::time::Instant::now() + LINGER;
         let mut next = Some(first);
         while let Some(job) = next.take() {
             match job {
                 Job::Call(call) => calls.push(*call),
-                Job::Flush(done) => flushes.push(done),
+                // Written at once: close and tests wait on it.
+                Job::Flush(done) => {
+                    flushes.push(done);
+                    break;
+                }
             }
             if calls.len() < MAX_BATCH {
-                next = rx.try_recv().ok();
+                next = tokio::time::timeout_at(until, rx.recv())
+                    .await
+                    .ok()
+                    .flatten();
             }
         }
         if !calls.is_empty() {
