@@ -12,6 +12,10 @@ use jak_sle_cds::cds::HookRequest;
 use jak_sle_cds::config::Config;
 use jak_sle_cds::server::pipeline::{load_knowledge, Pipeline};
 
+/// The service binary's allocator (src/main.rs), so that the bench measures what it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The day the fixtures were built for (their dates are relative to it).
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 26).expect("valid date")
