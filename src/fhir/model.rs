@@ -360,6 +360,11 @@ pub struct BundleEntry {
 
 /// A Bundle whose entries are kept raw, so each resource parses (or fails) on its own.
 /// `type` and `total` are optional: the sandbox omits `type`, and `total` is never assumed.
+///
+/// [`parse_resource`] first reads a Bundle in one pass, every entry typed; only when an entry
+/// does not parse (or its `resourceType` is not its first member, or it is itself a Bundle)
+/// does it read the entries raw. So either `resources` or `entry` holds the entries; use
+/// [`crate::fhir::PatientRecord::add_bundle`] to read both.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Bundle {
@@ -368,8 +373,12 @@ pub struct Bundle {
     pub total: Option<u64>,
     #[serde(default, deserialize_with = "one_or_many")]
     pub link: Vec<BundleLink>,
+    /// Entries kept raw (empty when the one-pass read succeeded).
     #[serde(default, deserialize_with = "one_or_many")]
     pub entry: Vec<BundleEntry>,
+    /// The entries' resources, when the one-pass read succeeded.
+    #[serde(skip)]
+    pub resources: Vec<Resource>,
 }
 
 impl Bundle {
@@ -454,24 +463,103 @@ pub fn parse_resource(raw: &RawValue) -> Result<Resource, ParseFailure> {
             })?
         }
     };
-    fn typed<'a, T: Deserialize<'a>>(text: &'a str, rt: &str) -> Result<T, ParseFailure> {
-        serde_json::from_str(text).map_err(|e| ParseFailure {
+    if rt == "Bundle" {
+        if let Some(bundle) = bundle_in_one_pass(text) {
+            return Ok(Resource::Bundle(bundle));
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    typed(&rt, &mut de)
+        .and_then(|r| de.end().map(|()| r))
+        .map_err(|e| ParseFailure {
             resource_type: Some(rt.to_string()),
             reason: scrub(&e),
         })
-    }
-    Ok(match rt.as_ref() {
-        "Patient" => Resource::Patient(typed(text, &rt)?),
-        "Condition" => Resource::Condition(typed(text, &rt)?),
-        "Observation" => Resource::Observation(typed(text, &rt)?),
-        "MedicationRequest" | "MedicationOrder" => Resource::MedicationRequest(typed(text, &rt)?),
-        "MedicationStatement" => Resource::MedicationStatement(typed(text, &rt)?),
-        "Medication" => Resource::Medication(typed(text, &rt)?),
-        "Immunization" => Resource::Immunization(typed(text, &rt)?),
-        "OperationOutcome" => Resource::OperationOutcome(typed(text, &rt)?),
-        "Bundle" => Resource::Bundle(typed(text, &rt)?),
-        other => Resource::Other(other.to_string()),
+}
+
+/// The typed view of a resource of type `rt` (a Bundle with raw entries).
+fn typed<'de, D: Deserializer<'de>>(rt: &str, d: D) -> Result<Resource, D::Error> {
+    Ok(match rt {
+        "Patient" => Resource::Patient(Patient::deserialize(d)?),
+        "Condition" => Resource::Condition(Condition::deserialize(d)?),
+        "Observation" => Resource::Observation(Observation::deserialize(d)?),
+        "MedicationRequest" | "MedicationOrder" => {
+            Resource::MedicationRequest(MedicationRequest::deserialize(d)?)
+        }
+        "MedicationStatement" => {
+            Resource::MedicationStatement(MedicationStatement::deserialize(d)?)
+        }
+        "Medication" => Resource::Medication(Medication::deserialize(d)?),
+        "Immunization" => Resource::Immunization(Immunization::deserialize(d)?),
+        "OperationOutcome" => Resource::OperationOutcome(OperationOutcome::deserialize(d)?),
+        "Bundle" => Resource::Bundle(Bundle::deserialize(d)?),
+        other => {
+            de::IgnoredAny::deserialize(d)?;
+            Resource::Other(other.to_string())
+        }
     })
+}
+
+/// A Bundle read in a single pass, every entry's resource typed as it streams — the raw
+/// read scans and copies each entry once more before parsing it. `None` when any entry
+/// needs the raw read (see [`Bundle`]), which then gives the same result as before.
+fn bundle_in_one_pass(text: &str) -> Option<Bundle> {
+    #[derive(Deserialize)]
+    struct OnePass {
+        #[serde(rename = "type")]
+        bundle_type: Option<String>,
+        total: Option<u64>,
+        #[serde(default, deserialize_with = "one_or_many")]
+        link: Vec<BundleLink>,
+        #[serde(default, deserialize_with = "one_or_many")]
+        entry: Vec<OnePassEntry>,
+    }
+    #[derive(Deserialize)]
+    struct OnePassEntry {
+        resource: Option<LeadingTyped>,
+    }
+    let b: OnePass = serde_json::from_str(text).ok()?;
+    Some(Bundle {
+        bundle_type: b.bundle_type,
+        total: b.total,
+        link: b.link,
+        entry: Vec::new(),
+        resources: b
+            .entry
+            .into_iter()
+            .filter_map(|e| e.resource.map(|r| r.0))
+            .collect(),
+    })
+}
+
+/// A resource whose first member is `resourceType` (unescaped), typed as it streams. Other
+/// resources, and Bundles, are refused: the caller falls back to the raw read.
+struct LeadingTyped(Resource);
+
+impl<'de> Deserialize<'de> for LeadingTyped {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = LeadingTyped;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a FHIR resource starting with resourceType")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<LeadingTyped, A::Error> {
+                if map.next_key::<&'de str>()? != Some("resourceType") {
+                    return Err(de::Error::custom("resourceType is not the first member"));
+                }
+                let rt: &'de str = map.next_value()?;
+                if rt == "Bundle" {
+                    return Err(de::Error::custom("nested Bundle"));
+                }
+                typed(rt, de::value::MapAccessDeserializer::new(map)).map(LeadingTyped)
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// The `resourceType` of a resource whose first member it is — as FHIR JSON writes it, and
