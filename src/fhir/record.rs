@@ -173,8 +173,9 @@ mod tests {
           {"resource":{"resourceType":"OperationOutcome","issue":[]}},
           {"resource":{"resourceType":"Encounter","id":"e1","status":{"nested":[1,2]}}},
           {"search":{"mode":"match"}}"#;
-        let (fast, one_pass) =
-            record_of(&format!(r#"{{"resourceType":"Bundle","entry":[{entries}]}}"#));
+        let (fast, one_pass) = record_of(&format!(
+            r#"{{"resourceType":"Bundle","entry":[{entries}]}}"#
+        ));
         assert!(one_pass);
         // The same entries plus one that is unreadable: read entry by entry.
         let (slow, one_pass) = record_of(&format!(
