@@ -67,20 +67,29 @@ stop_service() {
 
 # User + system CPU time of the service so far, in clock ticks.
 service_ticks() { awk '{print $14 + $15}' "/proc/$SVC_PID/stat"; }
+# Busy CPU time of the whole machine so far, in clock ticks (all cores).
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 
 run_wrk() { # $1 = label, $2 = body file, $3 = token file or "", $4 = connections
   local url="http://127.0.0.1:$PORT/cds-services/jak-sle-order-select"
   local conns=${4:-$CONNS} threads=$THREADS
   [ "$conns" -lt "$threads" ] && threads=$conns
   echo "== $1: wrk -t$threads -c$conns -d${DURATION}s"
-  local before after result requests
-  before=$(service_ticks)
-  result=$(LOAD_BODY="$2" LOAD_TOKENS="$3" LOAD_THREADS=$threads \
-    wrk -t"$threads" -c"$conns" -d"${DURATION}s" --timeout 5s -s scripts/load.lua "$url" | grep '^RESULT')
-  after=$(service_ticks)
+  local before after m_before m_after result requests wrk_s hz
+  hz=$(getconf CLK_TCK)
+  before=$(service_ticks); m_before=$(machine_ticks)
+  result=$( { TIMEFORMAT='%U %S'; time LOAD_BODY="$2" LOAD_TOKENS="$3" LOAD_THREADS=$threads \
+    wrk -t"$threads" -c"$conns" -d"${DURATION}s" --timeout 5s -s scripts/load.lua "$url" \
+    | grep '^RESULT'; } 2> "$WORK/wrk.time")
+  after=$(service_ticks); m_after=$(machine_ticks)
+  wrk_s=$(awk '{print $1 + $2}' "$WORK/wrk.time")
   requests=$(echo "$result" | grep -oE 'requests=[0-9]+' | cut -d= -f2)
-  echo "$result service_cpu_ms_per_req=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" \
+  echo "$result service_cpu_ms_per_req=$(awk -v t=$((after - before)) -v hz="$hz" \
     -v n="$requests" 'BEGIN { printf "%.3f", n ? t * 1000 / hz / n : 0 }')"
+  # Where the machine's CPU went over the run (cores-seconds): the service, wrk, and anything
+  # else running (other processes make the figures above lower than on a quiet machine).
+  awk -v s=$((after - before)) -v m=$((m_after - m_before)) -v w="$wrk_s" -v hz="$hz" \
+    'BEGIN { printf "CPU core-seconds: service=%.1f wrk=%.1f other=%.1f\n", s / hz, w, m / hz - s / hz - w }'
 }
 
 mode_off() {

@@ -15,7 +15,7 @@ use std::time::Duration;
 use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{insert_calls, QueuedCall};
+use super::{insert_calls, Params, QueuedCall};
 
 /// Most records waiting to be written; beyond, records are dropped (≈ 0.5 KB each).
 pub const QUEUE_CAPACITY: usize = 8192;
@@ -41,9 +41,9 @@ pub(crate) struct AuditQueue {
 
 impl AuditQueue {
     /// Start the writer task on the current tokio runtime.
-    pub(crate) fn start(pool: AnyPool, salt: String) -> AuditQueue {
+    pub(crate) fn start(pool: AnyPool, salt: String, params: Params) -> AuditQueue {
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
-        tokio::spawn(write_batches(rx, pool, salt));
+        tokio::spawn(write_batches(rx, pool, salt, params));
         AuditQueue {
             tx,
             dropped: Arc::new(AtomicU64::new(0)),
@@ -84,7 +84,7 @@ impl AuditQueue {
 
 /// The writer: take what is queued (up to `MAX_BATCH`, waiting at most `LINGER` for more
 /// after the first), store it in one transaction, repeat.
-async fn write_batches(mut rx: mpsc::Receiver<Job>, pool: AnyPool, salt: String) {
+async fn write_batches(mut rx: mpsc::Receiver<Job>, pool: AnyPool, salt: String, params: Params) {
     let mut calls: Vec<QueuedCall> = Vec::with_capacity(MAX_BATCH);
     let mut flushes: Vec<oneshot::Sender<()>> = Vec::new();
     while let Some(first) = rx.recv().await {
@@ -107,7 +107,7 @@ async fn write_batches(mut rx: mpsc::Receiver<Job>, pool: AnyPool, salt: String)
             }
         }
         if !calls.is_empty() {
-            if let Err(e) = insert_calls(&pool, &salt, &calls).await {
+            if let Err(e) = insert_calls(&pool, &salt, params, &calls).await {
                 tracing::warn!(records = calls.len(), error = %e, "audit records not stored");
             }
             calls.clear();
