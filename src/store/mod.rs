@@ -189,16 +189,10 @@ impl Store {
                 indicator: indicator.clone(),
             })
             .collect();
-        let call = QueuedCall {
+        self.insert_now(QueuedCall {
             record: record.clone(),
             cards,
-        };
-        insert_calls(
-            &self.pool,
-            &self.salt,
-            self.params,
-            std::slice::from_ref(&call),
-        )
+        })
         .await
     }
 
@@ -210,7 +204,12 @@ impl Store {
         record: &AuditRecord,
         cards: &[Card],
     ) -> Result<(), StoreError> {
-        let call = QueuedCall::new(record.clone(), cards);
+        self.insert_now(QueuedCall::new(record.clone(), cards))
+            .await
+    }
+
+    /// Write one call in its own transaction, bypassing the queue.
+    async fn insert_now(&self, call: QueuedCall) -> Result<(), StoreError> {
         insert_calls(
             &self.pool,
             &self.salt,
