@@ -116,11 +116,5 @@ async fn a_full_audit_queue_drops_and_counts_instead_of_waiting() {
     drop(lock);
     raw.close().await;
     store.close().await;
-    let raw = db.raw().await;
-    let stored: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit")
-        .fetch_one(&raw)
-        .await
-        .unwrap();
-    raw.close().await;
-    assert_eq!(stored.0, accepted as i64);
+    assert_eq!(audit_rows(&db).await, accepted as i64);
 }

@@ -183,11 +183,16 @@ pub async fn audit_text(db: &TestDb) -> String {
 }
 
 pub async fn feedback_rows(db: &TestDb) -> i64 {
+    rows(db, "SELECT COUNT(*) FROM feedback").await
+}
+
+pub async fn audit_rows(db: &TestDb) -> i64 {
+    rows(db, "SELECT COUNT(*) FROM audit").await
+}
+
+async fn rows(db: &TestDb, count: &'static str) -> i64 {
     let raw = db.raw().await;
-    let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM feedback")
-        .fetch_one(&raw)
-        .await
-        .unwrap();
+    let n: (i64,) = sqlx::query_as(count).fetch_one(&raw).await.unwrap();
     raw.close().await;
     n.0
 }
