@@ -8,7 +8,15 @@
 #   off       auth.required = false
 #   auth      auth on; every request carries its own pre-signed ES384 token (unique jti)
 #   fallback  auth off; the request has no prefetch and the service fetches everything from
-#             the real FHIR server used by the tests (Medplum, tests/fhir-server)
+#             the real FHIR server used by the tests (Medplum, tests/fhir-server), one call at
+#             a time (that server answers the labs search in ~90 ms per page on one Node
+#             thread: it, not the service, bounds this mode's throughput); prints the gather
+#             time over the slowest query per call, then freezes the FHIR server (SIGSTOP) and
+#             checks that calls still return within fhir.budget_ms.
+#
+# Besides wrk's figures each mode prints the service's CPU time per request
+# (service_cpu_ms_per_req: user + system time of the service process over the run ÷
+# requests), which does not depend on how much CPU wrk takes on the same machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-all}
@@ -17,7 +25,7 @@ CONNS=${3:-32}
 THREADS=2
 PORT=${LOAD_PORT:-18080}
 WORK=$(mktemp -d)
-trap 'kill ${SVC_PID:-} ${FHIR_PID:-} 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill -CONT ${FHIR_PID:-} 2>/dev/null; kill ${SVC_PID:-} ${FHIR_PID:-} 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 if ! command -v wrk >/dev/null; then
   echo "== installing wrk (Debian package)"
@@ -39,7 +47,8 @@ allowed_servers = $2
 [store]
 url = "sqlite://$WORK/store.db"
 TOML
-  RUST_LOG=warn "$BIN" serve --config "$WORK/config.toml" > "$WORK/service.log" 2>&1 &
+  RUST_LOG=${SVC_LOG:-warn} JAK_SLE_LOG_FORMAT=json "$BIN" serve --config "$WORK/config.toml" \
+    > "$WORK/service.log" 2>&1 &
   SVC_PID=$!
   for _ in $(seq 1 100); do
     curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && return 0
@@ -56,11 +65,31 @@ stop_service() {
   SVC_PID=
 }
 
-run_wrk() { # $1 = label, $2 = body file, $3 = token file or ""
+# User + system CPU time of the service so far, in clock ticks.
+service_ticks() { awk '{print $14 + $15}' "/proc/$SVC_PID/stat"; }
+# Busy CPU time of the whole machine so far, in clock ticks (all cores).
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+
+run_wrk() { # $1 = label, $2 = body file, $3 = token file or "", $4 = connections
   local url="http://127.0.0.1:$PORT/cds-services/jak-sle-order-select"
-  echo "== $1: wrk -t$THREADS -c$CONNS -d${DURATION}s"
-  LOAD_BODY="$2" LOAD_TOKENS="$3" LOAD_THREADS=$THREADS \
-    wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 5s -s scripts/load.lua "$url" | grep '^RESULT'
+  local conns=${4:-$CONNS} threads=$THREADS
+  [ "$conns" -lt "$threads" ] && threads=$conns
+  echo "== $1: wrk -t$threads -c$conns -d${DURATION}s"
+  local before after m_before m_after result requests wrk_s hz
+  hz=$(getconf CLK_TCK)
+  before=$(service_ticks); m_before=$(machine_ticks)
+  result=$( { TIMEFORMAT='%U %S'; time LOAD_BODY="$2" LOAD_TOKENS="$3" LOAD_THREADS=$threads \
+    wrk -t"$threads" -c"$conns" -d"${DURATION}s" --timeout 5s -s scripts/load.lua "$url" \
+    | grep '^RESULT'; } 2> "$WORK/wrk.time")
+  after=$(service_ticks); m_after=$(machine_ticks)
+  wrk_s=$(awk '{print $1 + $2}' "$WORK/wrk.time")
+  requests=$(echo "$result" | grep -oE 'requests=[0-9]+' | cut -d= -f2)
+  echo "$result service_cpu_ms_per_req=$(awk -v t=$((after - before)) -v hz="$hz" \
+    -v n="$requests" 'BEGIN { printf "%.3f", n ? t * 1000 / hz / n : 0 }')"
+  # Where the machine's CPU went over the run (cores-seconds): the service, wrk, and anything
+  # else running (other processes make the figures above lower than on a quiet machine).
+  awk -v s=$((after - before)) -v m=$((m_after - m_before)) -v w="$wrk_s" -v hz="$hz" \
+    'BEGIN { printf "CPU core-seconds: service=%.1f wrk=%.1f other=%.1f\n", s / hz, w, m / hz - s / hz - w }'
 }
 
 mode_off() {
@@ -100,8 +129,20 @@ mode_fallback() {
   local pid
   pid=$(curl -fsS "$base/Patient" | python3 -c 'import json,sys; print(json.load(sys.stdin)["entry"][0]["resource"]["id"])')
   sed -i "s#FHIR_BASE#$base#; s#PATIENT_ID#$pid#g" "$WORK/request.json"
-  start_service false '["http://127.0.0.1:*"]'
-  run_wrk "fallback (no prefetch, real FHIR server)" "$WORK/request.json" ""
+  SVC_LOG="warn,jak_sle_cds::fhir=debug" start_service false '["http://127.0.0.1:*"]'
+  run_wrk "fallback (no prefetch, real FHIR server), one call at a time" "$WORK/request.json" "" 1
+  python3 scripts/load-gather.py "$WORK/service.log"
+  echo "== fallback with the FHIR server frozen (SIGSTOP): 5 calls, budget_ms = 3000 (default)"
+  kill -STOP "$FHIR_PID"
+  local url="http://127.0.0.1:$PORT/cds-services/jak-sle-order-select" worst=0 t
+  for _ in 1 2 3 4 5; do
+    t=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -H 'Content-Type: application/json' \
+      --data-binary @"$WORK/request.json" "$url")
+    echo "  status ${t% *} in ${t#* } s"
+    worst=$(awk -v a="$worst" -v b="${t#* }" 'BEGIN { print (b > a) ? b : a }')
+  done
+  kill -CONT "$FHIR_PID"
+  echo "RESULT hang_worst_s=$worst budget_s=3.0"
   stop_service
   exec 3>&-
   wait "$FHIR_PID" 2>/dev/null || true; FHIR_PID=

@@ -17,6 +17,11 @@ use jak_sle_cds::config::Config;
 use jak_sle_cds::server::pipeline::load_knowledge;
 use jak_sle_cds::server::{Application, Pipeline};
 
+/// mimalloc instead of the system allocator: parsing a hook request allocates thousands of
+/// small strings, and glibc's malloc took ~20% of the evaluation (docs/perf.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "jak-sle-cds", version, about)]
 struct Cli {

@@ -28,6 +28,10 @@ on_postgres!(the_audit_keeps_no_patient_id_in_clear);
 on_postgres!(the_generated_salt_is_kept_across_restarts);
 on_postgres!(the_report_counts_per_topic);
 on_postgres!(replicas_starting_together_share_one_salt);
+on_postgres!(
+    queued_calls_are_all_written_by_close,
+    (flavor = "multi_thread", worker_threads = 2)
+);
 
 #[tokio::test]
 async fn a_configured_salt_gives_the_documented_hash() {

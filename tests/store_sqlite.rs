@@ -81,3 +81,40 @@ async fn an_unknown_url_scheme_is_refused() {
         .await
         .is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_calls_are_all_written_by_close() {
+    store_support::queued_calls_are_all_written_by_close(&TestDb::sqlite()).await;
+}
+
+/// While another connection holds SQLite's write lock the writer cannot store anything: the
+/// queue fills, further records are dropped and counted, and `queue_call` never waits. Once
+/// the lock is released, everything that was accepted is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_audit_queue_drops_and_counts_instead_of_waiting() {
+    use jak_sle_cds::store::AUDIT_QUEUE_CAPACITY;
+    let db = TestDb::sqlite();
+    let store = db.open().await;
+    let raw = db.raw().await;
+    let mut lock = raw.acquire().await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    let total = AUDIT_QUEUE_CAPACITY + 1000;
+    let started = std::time::Instant::now();
+    let accepted = (0..total)
+        .filter(|_| store.queue_call(call(chrono::Utc::now(), None), &[]))
+        .count();
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert!(
+        accepted >= AUDIT_QUEUE_CAPACITY && accepted < total,
+        "{accepted}"
+    );
+    assert_eq!(store.audit_dropped(), (total - accepted) as u64);
+    sqlx::query("COMMIT").execute(&mut *lock).await.unwrap();
+    drop(lock);
+    raw.close().await;
+    store.close().await;
+    assert_eq!(audit_rows(&db).await, accepted as i64);
+}

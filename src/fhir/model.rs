@@ -360,6 +360,11 @@ pub struct BundleEntry {
 
 /// A Bundle whose entries are kept raw, so each resource parses (or fails) on its own.
 /// `type` and `total` are optional: the sandbox omits `type`, and `total` is never assumed.
+///
+/// [`parse_resource`] first reads a Bundle in one pass, every entry typed; only when an entry
+/// does not parse (or its `resourceType` is not its first member, or it is itself a Bundle)
+/// does it read the entries raw. So either `resources` or `entry` holds the entries; use
+/// [`crate::fhir::PatientRecord::add_bundle`] to read both.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Bundle {
@@ -368,8 +373,12 @@ pub struct Bundle {
     pub total: Option<u64>,
     #[serde(default, deserialize_with = "one_or_many")]
     pub link: Vec<BundleLink>,
+    /// Entries kept raw (empty when the one-pass read succeeded).
     #[serde(default, deserialize_with = "one_or_many")]
     pub entry: Vec<BundleEntry>,
+    /// The entries' resources, when the one-pass read succeeded.
+    #[serde(skip)]
+    pub resources: Vec<Resource>,
 }
 
 impl Bundle {
@@ -441,34 +450,128 @@ struct Head<'a> {
 /// [`MedicationRequest`].
 pub fn parse_resource(raw: &RawValue) -> Result<Resource, ParseFailure> {
     let text = raw.get();
-    let head: Head = serde_json::from_str(text).map_err(|e| ParseFailure {
-        resource_type: None,
-        reason: scrub(&e),
-    })?;
-    let Some(rt) = head.resource_type else {
-        return Err(ParseFailure {
-            resource_type: None,
-            reason: "no resourceType".into(),
-        });
+    let rt = match leading_resource_type(text) {
+        Some(rt) => std::borrow::Cow::Borrowed(rt),
+        None => {
+            let head: Head = serde_json::from_str(text).map_err(|e| ParseFailure {
+                resource_type: None,
+                reason: scrub(&e),
+            })?;
+            head.resource_type.ok_or_else(|| ParseFailure {
+                resource_type: None,
+                reason: "no resourceType".into(),
+            })?
+        }
     };
-    fn typed<'a, T: Deserialize<'a>>(text: &'a str, rt: &str) -> Result<T, ParseFailure> {
-        serde_json::from_str(text).map_err(|e| ParseFailure {
+    if rt == "Bundle" {
+        if let Some(bundle) = bundle_in_one_pass(text) {
+            return Ok(Resource::Bundle(bundle));
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    typed(&rt, &mut de)
+        .and_then(|r| de.end().map(|()| r))
+        .map_err(|e| ParseFailure {
             resource_type: Some(rt.to_string()),
             reason: scrub(&e),
         })
-    }
-    Ok(match rt.as_ref() {
-        "Patient" => Resource::Patient(typed(text, &rt)?),
-        "Condition" => Resource::Condition(typed(text, &rt)?),
-        "Observation" => Resource::Observation(typed(text, &rt)?),
-        "MedicationRequest" | "MedicationOrder" => Resource::MedicationRequest(typed(text, &rt)?),
-        "MedicationStatement" => Resource::MedicationStatement(typed(text, &rt)?),
-        "Medication" => Resource::Medication(typed(text, &rt)?),
-        "Immunization" => Resource::Immunization(typed(text, &rt)?),
-        "OperationOutcome" => Resource::OperationOutcome(typed(text, &rt)?),
-        "Bundle" => Resource::Bundle(typed(text, &rt)?),
-        other => Resource::Other(other.to_string()),
+}
+
+/// The typed view of a resource of type `rt` (a Bundle with raw entries).
+fn typed<'de, D: Deserializer<'de>>(rt: &str, d: D) -> Result<Resource, D::Error> {
+    Ok(match rt {
+        "Patient" => Resource::Patient(Patient::deserialize(d)?),
+        "Condition" => Resource::Condition(Condition::deserialize(d)?),
+        "Observation" => Resource::Observation(Observation::deserialize(d)?),
+        "MedicationRequest" | "MedicationOrder" => {
+            Resource::MedicationRequest(MedicationRequest::deserialize(d)?)
+        }
+        "MedicationStatement" => {
+            Resource::MedicationStatement(MedicationStatement::deserialize(d)?)
+        }
+        "Medication" => Resource::Medication(Medication::deserialize(d)?),
+        "Immunization" => Resource::Immunization(Immunization::deserialize(d)?),
+        "OperationOutcome" => Resource::OperationOutcome(OperationOutcome::deserialize(d)?),
+        "Bundle" => Resource::Bundle(Bundle::deserialize(d)?),
+        other => {
+            de::IgnoredAny::deserialize(d)?;
+            Resource::Other(other.to_string())
+        }
     })
+}
+
+/// A Bundle read in a single pass, every entry's resource typed as it streams — the raw
+/// read scans and copies each entry once more before parsing it. `None` when any entry
+/// needs the raw read (see [`Bundle`]), which then gives the same result as before.
+fn bundle_in_one_pass(text: &str) -> Option<Bundle> {
+    #[derive(Deserialize)]
+    struct OnePass {
+        #[serde(rename = "type")]
+        bundle_type: Option<String>,
+        total: Option<u64>,
+        #[serde(default, deserialize_with = "one_or_many")]
+        link: Vec<BundleLink>,
+        #[serde(default, deserialize_with = "one_or_many")]
+        entry: Vec<OnePassEntry>,
+    }
+    #[derive(Deserialize)]
+    struct OnePassEntry {
+        resource: Option<LeadingTyped>,
+    }
+    let b: OnePass = serde_json::from_str(text).ok()?;
+    Some(Bundle {
+        bundle_type: b.bundle_type,
+        total: b.total,
+        link: b.link,
+        entry: Vec::new(),
+        resources: b
+            .entry
+            .into_iter()
+            .filter_map(|e| e.resource.map(|r| r.0))
+            .collect(),
+    })
+}
+
+/// A resource whose first member is `resourceType` (unescaped), typed as it streams. Other
+/// resources, and Bundles, are refused: the caller falls back to the raw read.
+struct LeadingTyped(Resource);
+
+impl<'de> Deserialize<'de> for LeadingTyped {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = LeadingTyped;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a FHIR resource starting with resourceType")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<LeadingTyped, A::Error> {
+                if map.next_key::<&'de str>()? != Some("resourceType") {
+                    return Err(de::Error::custom("resourceType is not the first member"));
+                }
+                let rt: &'de str = map.next_value()?;
+                if rt == "Bundle" {
+                    return Err(de::Error::custom("nested Bundle"));
+                }
+                typed(rt, de::value::MapAccessDeserializer::new(map)).map(LeadingTyped)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// The `resourceType` of a resource whose first member it is — as FHIR JSON writes it, and
+/// as servers send it — read without parsing the rest (a full pass over the text just to
+/// find the type cost as much as the typed parse). `None` when it is not first or is
+/// written with escapes: the caller then parses the head.
+fn leading_resource_type(text: &str) -> Option<&str> {
+    let rest = text.trim_start().strip_prefix('{')?.trim_start();
+    let rest = rest.strip_prefix("\"resourceType\"")?.trim_start();
+    let rest = rest.strip_prefix(':')?.trim_start().strip_prefix('"')?;
+    let name = &rest[..rest.find('"')?];
+    (!name.contains('\\')).then_some(name)
 }
 
 /// Parse a resource from a JSON text (convenience for tests and callers without a RawValue).
@@ -547,19 +650,36 @@ where
     d.deserialize_any(V(std::marker::PhantomData))
 }
 
-/// R4 CodeableConcept, or a DSTU2 plain code string.
+/// R4 CodeableConcept, or a DSTU2 plain code string. Dispatches on the JSON type as it
+/// streams (an untagged enum would first buffer the value, which cost more than the rest of
+/// a Condition's parse).
 fn status_concept<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CodeableConcept>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Status {
-        Code(String),
-        Concept(CodeableConcept),
+    struct V;
+    impl<'de> de::Visitor<'de> for V {
+        type Value = Option<CodeableConcept>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a CodeableConcept, a code string or null")
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_str<E: de::Error>(self, code: &str) -> Result<Self::Value, E> {
+            Ok(Some(CodeableConcept::from_code(code)))
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            CodeableConcept::deserialize(de::value::MapAccessDeserializer::new(map)).map(Some)
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            CodeableConcept::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(Some)
+        }
     }
-    Ok(match Option::<Status>::deserialize(d)? {
-        None => None,
-        Some(Status::Code(s)) => Some(CodeableConcept::from_code(&s)),
-        Some(Status::Concept(c)) => Some(c),
-    })
+    d.deserialize_any(V)
 }
 
 /// Keep contained Medications, skip any other contained resource.
@@ -578,6 +698,32 @@ fn contained<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Medication>, D::Erro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_leading_resource_type_is_read_without_a_parse() {
+        assert_eq!(
+            leading_resource_type(" {\n \"resourceType\" : \"Patient\", \"id\": \"p\"}"),
+            Some("Patient")
+        );
+        for other in [
+            r#"{"id": "p", "resourceType": "Patient"}"#,
+            r#"{"resourceType": "Pat\u0069ent"}"#,
+            r#"{"resourceType": 3}"#,
+            r#"["resourceType"]"#,
+            r#"{"resourceType": "Patient"#,
+        ] {
+            assert_eq!(leading_resource_type(other), None, "{other}");
+        }
+        // Not first: found by the full parse, with the same result.
+        let late = parse_resource_str(r#"{"id": "p", "resourceType": "Patient"}"#).unwrap();
+        assert!(matches!(late, Resource::Patient(p) if p.id.as_deref() == Some("p")));
+        // Escaped: the full parse unescapes it.
+        let escaped = parse_resource_str(r#"{"resourceType": "Pat\u0069ent"}"#).unwrap();
+        assert!(matches!(escaped, Resource::Patient(_)));
+        // A broken resource is still refused after its type was read.
+        let broken = parse_resource_str(r#"{"resourceType": "Patient", "id": 3}"#).unwrap_err();
+        assert_eq!(broken.resource_type.as_deref(), Some("Patient"));
+    }
 
     #[test]
     fn dates_accept_partial_and_datetime() {
@@ -625,6 +771,27 @@ mod tests {
         assert!(c.clinical_status.unwrap().has_code("active"));
         assert_eq!(c.category.len(), 1);
         assert_eq!(c.code.unwrap().coding[0].code.as_deref(), Some("55464009"));
+    }
+
+    #[test]
+    fn statuses_as_concept_code_or_null() {
+        let condition = |status: &str| {
+            let text = format!(r#"{{"resourceType":"Condition","clinicalStatus":{status}}}"#);
+            match parse_resource_str(&text) {
+                Ok(Resource::Condition(c)) => Ok(c.clinical_status),
+                Ok(_) => panic!("not a Condition"),
+                Err(e) => Err(e),
+            }
+        };
+        let r4 = r#"{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"resolved"}]}"#;
+        assert!(condition(r4).unwrap().unwrap().has_code("resolved"));
+        assert!(condition(r#""remission""#)
+            .unwrap()
+            .unwrap()
+            .has_code("remission"));
+        assert_eq!(condition("null").unwrap(), None);
+        assert!(condition("3").is_err());
+        assert!(condition(r#"{"coding": 3}"#).is_err());
     }
 
     #[test]

@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use super::model::{
-    Bundle, Condition, Immunization, Medication, MedicationRequest, MedicationStatement,
-    Observation, ParseFailure, Patient, Resource,
+    Bundle, BundleEntry, Condition, Immunization, Medication, MedicationRequest,
+    MedicationStatement, Observation, ParseFailure, Patient, Resource,
 };
 use super::parse_resource;
 
@@ -71,14 +71,31 @@ impl PatientRecord {
                     self.immunizations.push(i);
                 }
             }
-            Resource::Bundle(b) => self.add_bundle(&b),
+            Resource::Bundle(b) => {
+                let Bundle {
+                    resources, entry, ..
+                } = b;
+                for resource in resources {
+                    self.add(resource);
+                }
+                self.add_entries(&entry);
+            }
             Resource::OperationOutcome(_) | Resource::Other(_) => {}
         }
     }
 
-    /// Add every entry of a Bundle, each parsed on its own; failures are recorded.
+    /// Add every entry of a Bundle: those already typed by the one-pass read, and the raw
+    /// ones, each parsed on its own (failures are recorded).
     pub fn add_bundle(&mut self, bundle: &Bundle) {
-        for entry in &bundle.entry {
+        for resource in &bundle.resources {
+            self.add(resource.clone());
+        }
+        self.add_entries(&bundle.entry);
+    }
+
+    /// Parse and add raw Bundle entries, each on its own; failures are recorded.
+    fn add_entries(&mut self, entries: &[BundleEntry]) {
+        for entry in entries {
             if let Some(raw) = &entry.resource {
                 match parse_resource(raw) {
                     Ok(r) => self.add(r),
@@ -129,5 +146,77 @@ mod tests {
             rec.unreadable[0].resource_type.as_deref(),
             Some("Observation")
         );
+    }
+
+    /// The record of a Bundle text, and whether the one-pass read took it.
+    fn record_of(text: &str) -> (PatientRecord, bool) {
+        let Ok(Resource::Bundle(b)) = parse_resource_str(text) else {
+            panic!("not a Bundle")
+        };
+        let one_pass = b.entry.is_empty() && !b.resources.is_empty();
+        let mut rec = PatientRecord::default();
+        rec.add(Resource::Bundle(b));
+        (rec, one_pass)
+    }
+
+    #[test]
+    fn the_one_pass_read_gives_what_the_entry_by_entry_read_gives() {
+        let entries = r#"
+          {"fullUrl":"urn:x","resource":{"resourceType":"Patient","id":"p","birthDate":"1980"}},
+          {"resource":{"resourceType":"Condition","id":"c1","clinicalStatus":"active",
+            "code":{"coding":{"system":"http://snomed.info/sct","code":"55464009"}}}},
+          {"resource":{"resourceType":"Condition","id":"c1"}},
+          {"resource":{"resourceType":"MedicationOrder","id":"m1","status":"active",
+            "contained":[{"resourceType":"Medication","id":"med","code":{"text":"x"}}]}},
+          {"resource":{"resourceType":"Observation","id":"o1","status":"final",
+            "valueQuantity":{"value":4.5,"unit":"g/dL"}}},
+          {"resource":{"resourceType":"OperationOutcome","issue":[]}},
+          {"resource":{"resourceType":"Encounter","id":"e1","status":{"nested":[1,2]}}},
+          {"search":{"mode":"match"}}"#;
+        let (fast, one_pass) = record_of(&format!(
+            r#"{{"resourceType":"Bundle","entry":[{entries}]}}"#
+        ));
+        assert!(one_pass);
+        // The same entries plus one that is unreadable: read entry by entry.
+        let (slow, one_pass) = record_of(&format!(
+            r#"{{"resourceType":"Bundle","entry":[{entries},
+              {{"resource":{{"resourceType":"Observation","id":"bad","status":3}}}}]}}"#
+        ));
+        assert!(!one_pass);
+        assert_eq!(slow.unreadable.len(), 1);
+        assert!(fast.unreadable.is_empty());
+        assert_eq!(format!("{:?}", fast.patient), format!("{:?}", slow.patient));
+        assert_eq!(
+            format!("{:?}", fast.conditions),
+            format!("{:?}", slow.conditions)
+        );
+        assert_eq!(
+            format!("{:?}", fast.medication_requests),
+            format!("{:?}", slow.medication_requests)
+        );
+        assert_eq!(
+            format!("{:?}", fast.observations),
+            format!("{:?}", slow.observations)
+        );
+        assert_eq!(fast.conditions.len(), 1);
+        assert_eq!(fast.medication_requests[0].contained.len(), 1);
+    }
+
+    #[test]
+    fn entries_the_one_pass_read_does_not_take_are_read_one_by_one() {
+        for entry in [
+            r#"{"id":"late","resourceType":"Condition"}"#,
+            r#"{"resourceType":"Cond\u0069tion","id":"late"}"#,
+            r#"{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Condition","id":"late"}}]}"#,
+        ] {
+            let (rec, one_pass) = record_of(&format!(
+                r#"{{"resourceType":"Bundle","entry":[
+                  {{"resource":{{"resourceType":"Condition","id":"c1"}}}},
+                  {{"resource":{entry}}}]}}"#
+            ));
+            assert!(!one_pass, "{entry}");
+            let ids: Vec<_> = rec.conditions.iter().map(|c| c.id.clone()).collect();
+            assert_eq!(ids, [Some("c1".into()), Some("late".into())], "{entry}");
+        }
     }
 }

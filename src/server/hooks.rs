@@ -1,5 +1,5 @@
 //! `POST /cds-services/{id}`: one hook call. Auth → body → parse → gather → engine → 200 with
-//! cards; every call to a known service is audited in the background (status and latency)
+//! cards; every call to a known service is queued for the audit writer (status and latency)
 //! and logged with hookInstance, service id, status, latency and counts only.
 
 use std::time::Instant;
@@ -88,13 +88,9 @@ pub async fn call_service(
         .evaluation
         .map(|e| e.response.cards)
         .unwrap_or_default();
-    // Written in the background: a slow or failing store never delays or fails the answer.
-    let store = state.store.clone();
-    actix_web::rt::spawn(async move {
-        if let Err(e) = store.record_call(&record, &issued).await {
-            tracing::warn!(service_id = %record.service_id, error = %e, "audit record not stored");
-        }
-    });
+    // Queued for the background audit writer: a slow or failing store never delays or
+    // fails the answer (a full queue drops the record and counts it).
+    state.store.queue_call(record, &issued);
     response
 }
 

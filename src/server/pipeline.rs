@@ -118,13 +118,18 @@ impl Pipeline {
             });
         }
         let ctx = OrderContext::from_request(req, service.hook)?;
+        let gather_started = tokio::time::Instant::now();
         let mut record = self
             .gatherer
             .gather(req, &service.prefetch, &service.required)
             .await?;
         let unresolved = unresolved_medication_references(&ctx, &record);
         if !unresolved.is_empty() {
-            let fetched = self.gatherer.fetch_medications(req, &unresolved).await;
+            // Within the same budget as the gather.
+            let fetched = self
+                .gatherer
+                .fetch_medications_since(req, &unresolved, gather_started)
+                .await;
             for medication in fetched {
                 record.add(crate::fhir::Resource::Medication(medication));
             }

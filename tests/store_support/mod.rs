@@ -183,11 +183,16 @@ pub async fn audit_text(db: &TestDb) -> String {
 }
 
 pub async fn feedback_rows(db: &TestDb) -> i64 {
+    rows(db, "SELECT COUNT(*) FROM feedback").await
+}
+
+pub async fn audit_rows(db: &TestDb) -> i64 {
+    rows(db, "SELECT COUNT(*) FROM audit").await
+}
+
+async fn rows(db: &TestDb, count: &'static str) -> i64 {
     let raw = db.raw().await;
-    let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM feedback")
-        .fetch_one(&raw)
-        .await
-        .unwrap();
+    let n: (i64,) = sqlx::query_as(count).fetch_one(&raw).await.unwrap();
     raw.close().await;
     n.0
 }
@@ -352,4 +357,30 @@ pub async fn replicas_starting_together_share_one_salt(db: &TestDb) {
     let (a, b, c) = tokio::join!(db.open(), db.open(), db.open());
     let hashes = [a, b, c].map(|s| s.patient_hash(PATIENT));
     assert!(hashes.iter().all(|h| *h == hashes[0]), "{hashes:?}");
+}
+
+/// Calls queued for the background writer are all stored, with their cards, once the store
+/// is closed (close flushes the queue); the report counts them like directly recorded calls.
+pub async fn queued_calls_are_all_written_by_close(db: &TestDb) {
+    let store = db.open().await;
+    let n = 1500; // more than one batch
+    for i in 0..n {
+        let cards = [
+            card(&format!("q{i}-a"), "topic-q", Indicator::Warning),
+            card(&format!("q{i}-b"), "topic-r", Indicator::Info),
+        ];
+        assert!(store.queue_call(call(Utc::now(), Some(PATIENT)), &cards));
+    }
+    store.close().await;
+    assert_eq!(store.audit_dropped(), 0);
+    let raw = db.raw().await;
+    let counts: (i64, i64) =
+        sqlx::query_as("SELECT (SELECT COUNT(*) FROM audit), (SELECT COUNT(*) FROM card_issued)")
+            .fetch_one(&raw)
+            .await
+            .unwrap();
+    raw.close().await;
+    assert_eq!(counts, (n, 2 * n));
+    let report = db.open().await.report(None).await.unwrap();
+    assert_eq!(report.topic("topic-q").map(|t| t.shown), Some(n as u64));
 }

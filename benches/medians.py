@@ -1,0 +1,16 @@
+#!/usr/bin/env python3
+"""Print the median of every criterion benchmark last run (target/criterion/*/*/new), in
+microseconds or milliseconds, for docs/perf.md.
+
+    cargo bench --bench evaluate -- --warm-up-time 1 --measurement-time 5
+    python3 benches/medians.py
+"""
+import glob
+import json
+import os
+
+for path in sorted(glob.glob("target/criterion/*/*/new/estimates.json")):
+    bench = json.load(open(os.path.join(os.path.dirname(path), "benchmark.json")))
+    median_ns = json.load(open(path))["median"]["point_estimate"]
+    shown = f"{median_ns / 1e6:.1f} ms" if median_ns >= 1e6 else f"{median_ns / 1e3:.1f} µs"
+    print(f"{bench['full_id']:45} median {shown}")
