@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Print the median of every criterion benchmark last run (target/criterion/*/*/new), in
-microseconds or milliseconds, for docs/perf.md.
+microseconds or milliseconds, for the README's Performance section.
 
     cargo bench --bench evaluate -- --warm-up-time 1 --measurement-time 5
     python3 benches/medians.py

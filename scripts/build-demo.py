@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Build fixtures/demo/jak-sle-demo.json: a FHIR R4 transaction Bundle with three SLE demo
-patients for the CDS Hooks sandbox (docs/sandbox.md), to load into any R4 server with one curl.
+patients for the CDS Hooks sandbox (README, "Try it in the CDS Hooks sandbox"), to load into any R4 server with one curl.
 Every entry is a PUT with a fixed id, so the ids are known in advance and loading twice is
 harmless.
 

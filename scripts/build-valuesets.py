@@ -9,7 +9,7 @@ Python 3.11, standard library only. Run from anywhere:
     python3 scripts/build-valuesets.py --check    # exits 1 when the committed files differ
 
 The generated JSON is committed: the service never reads ../shared at run time.
-Every inclusion and exclusion decision is made here, in code, with its reason; docs/facts.md
+Every inclusion and exclusion decision is made here, in code, with its reason; docs/clinical-decisions.md
 lists them for readers.
 """
 

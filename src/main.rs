@@ -18,7 +18,7 @@ use jak_sle_cds::server::pipeline::load_knowledge;
 use jak_sle_cds::server::{Application, Pipeline};
 
 /// mimalloc instead of the system allocator: parsing a hook request allocates thousands of
-/// small strings, and glibc's malloc took ~20% of the evaluation (docs/perf.md).
+/// small strings, and glibc's malloc took ~20% of the evaluation (README, Performance).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

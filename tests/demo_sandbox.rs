@@ -1,4 +1,4 @@
-//! The CDS Hooks sandbox demo (docs/sandbox.md), end to end, so the cards the README promises
+//! The CDS Hooks sandbox demo (README, "Try it in the CDS Hooks sandbox"), end to end, so the cards the README promises
 //! are the cards the service gives.
 //!
 //! The demo Bundle is rebuilt for today (`python3 scripts/build-demo.py <today> --out …`, the
@@ -9,7 +9,7 @@
 //! order-select without prefetch or with only the patient, order-sign without prefetch or with
 //! every key filled. Each patient × drug must give the documented cards (indicator, topic,
 //! summary) in every variant, and every documented summary must appear verbatim in
-//! docs/sandbox.md (and in README.md once the section is pasted there). Needs Node.js/npm (see
+//! that section of README.md. Needs Node.js/npm (see
 //! tests/fhir_server_real.rs) and python3.
 
 mod common;
@@ -44,7 +44,7 @@ const RUXOLITINIB: SandboxDrug = SandboxDrug {
 /// One expected card: indicator, topic code, summary (verbatim).
 type Expected = (&'static str, &'static str, &'static str);
 
-/// What docs/sandbox.md promises for each demo patient and sandbox drug.
+/// What the README promises for each demo patient and sandbox drug.
 fn expected(patient: &str, drug: &SandboxDrug) -> Vec<Expected> {
     let tofa = drug.code == TOFACITINIB.code;
     match patient {
@@ -385,7 +385,7 @@ async fn sandbox_calls_on_the_demo_patients_give_the_documented_cards() {
 }
 
 /// Every summary and suggestion the test expects is written verbatim (up to line wrapping) in
-/// docs/sandbox.md, and in README.md once the section is pasted there.
+/// the README's section "Try it in the CDS Hooks sandbox".
 #[test]
 fn the_documentation_lists_the_cards_the_service_gives() {
     let mut summaries: Vec<&str> = BARICITINIB_REFRAC.iter().map(|(_, _, s)| *s).collect();
@@ -395,12 +395,12 @@ fn the_documentation_lists_the_cards_the_service_gives() {
         }
         summaries.extend(expected_suggestions(patient).iter().copied());
     }
-    let mut docs = vec![repo("docs/sandbox.md")];
     let readme = repo("README.md");
-    if std::fs::read_to_string(&readme).is_ok_and(|t| t.contains(README_HEADING)) {
-        docs.push(readme);
-    }
-    for doc in docs {
+    assert!(
+        std::fs::read_to_string(&readme).is_ok_and(|t| t.contains(README_HEADING)),
+        "README.md has the section {README_HEADING:?}"
+    );
+    for doc in [readme] {
         // Markdown wraps lines: compare with runs of whitespace as one space.
         let text = std::fs::read_to_string(&doc)
             .expect("doc readable")
