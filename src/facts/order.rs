@@ -26,6 +26,22 @@ pub enum Agent {
 }
 
 impl Agent {
+    /// Every agent, in the order of knowledge.md 3a (knowledge files are checked against it).
+    pub const ALL: [Agent; 12] = [
+        Agent::Baricitinib,
+        Agent::Tofacitinib,
+        Agent::Upadacitinib,
+        Agent::Ruxolitinib,
+        Agent::Abrocitinib,
+        Agent::Ritlecitinib,
+        Agent::Deuruxolitinib,
+        Agent::Filgotinib,
+        Agent::Fedratinib,
+        Agent::Pacritinib,
+        Agent::Momelotinib,
+        Agent::Deucravacitinib,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Agent::Baricitinib => "baricitinib",

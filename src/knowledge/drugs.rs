@@ -286,8 +286,8 @@ impl DrugTable {
                 t.add_product(p, d, &pentry)?;
             }
         }
-        for agent in ALL_AGENTS {
-            if !seen_agents.contains(agent) {
+        for agent in Agent::ALL {
+            if !seen_agents.contains(&agent) {
                 return Err(bad(format!(
                     "jak_inhibitors: agent {:?} is missing",
                     agent.name()
@@ -650,23 +650,8 @@ pub fn concept_texts(concept: &CodeableConcept) -> impl Iterator<Item = &str> {
         .chain(concept.coding.iter().filter_map(|c| c.display.as_deref()))
 }
 
-const ALL_AGENTS: &[Agent] = &[
-    Agent::Baricitinib,
-    Agent::Tofacitinib,
-    Agent::Upadacitinib,
-    Agent::Ruxolitinib,
-    Agent::Abrocitinib,
-    Agent::Ritlecitinib,
-    Agent::Deuruxolitinib,
-    Agent::Filgotinib,
-    Agent::Fedratinib,
-    Agent::Pacritinib,
-    Agent::Momelotinib,
-    Agent::Deucravacitinib,
-];
-
 fn parse_agent(s: &str) -> Option<Agent> {
-    ALL_AGENTS
+    Agent::ALL
         .iter()
         .copied()
         .find(|a| a.name().eq_ignore_ascii_case(s.trim()))

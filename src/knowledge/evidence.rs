@@ -195,21 +195,6 @@ struct EvidenceFile {
     orders: Orders,
 }
 
-const AGENTS: [Agent; 12] = [
-    Agent::Baricitinib,
-    Agent::Tofacitinib,
-    Agent::Upadacitinib,
-    Agent::Ruxolitinib,
-    Agent::Abrocitinib,
-    Agent::Ritlecitinib,
-    Agent::Deuruxolitinib,
-    Agent::Filgotinib,
-    Agent::Fedratinib,
-    Agent::Pacritinib,
-    Agent::Momelotinib,
-    Agent::Deucravacitinib,
-];
-
 const THERAPIES: [Therapy; 4] = [
     Therapy::Rituximab,
     Therapy::Mycophenolate,
@@ -297,7 +282,7 @@ impl EvidenceLibrary {
                 .ok_or_else(|| invalid(format!("figure {}/{fid} missing", cite.id())))?;
             figure_index.push((si, fi));
         }
-        for a in AGENTS {
+        for a in Agent::ALL {
             let l = file
                 .labels
                 .get(a.name())
@@ -400,7 +385,7 @@ mod tests {
         for f in Figure::ALL {
             assert_eq!(lib.figure(f).id, f.key().1);
         }
-        for a in AGENTS {
+        for a in Agent::ALL {
             assert!(lib.label(a).is_some(), "{}", a.name());
         }
     }
