@@ -22,6 +22,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const FIXTURE_PATIENT: &str = "smart-1288992";
 const PATIENT: &str = "log-patient-8e41b0d2";
 const ACCESS_TOKEN: &str = "fhir-access-token-71c0a9e35d";
+/// Patient data inside a resource that cannot be read.
+const UNREADABLE_VALUE: &str = "Jane Unreadable-Doe";
 const SERVICE: &str = "/cds-services/jak-sle-order-select";
 
 #[derive(Clone, Default)]
@@ -119,6 +121,16 @@ async fn no_token_jwt_or_patient_id_reaches_the_log_on_any_path() {
             first.clone(),
             request(&ok_server, &["conditions"]).to_string(),
         ),
+        // 200 with an unreadable Observation whose bad value holds patient data: skipped,
+        // counted on the cards, and logged with its reason but without the value.
+        (sandbox_token(&url), {
+            let mut r = request(&ok_server, &[]);
+            r["prefetch"]["labs"] = json!({"resourceType": "Bundle", "type": "searchset",
+                "entry": [{"resource": {"resourceType": "Observation", "id": "bad-obs",
+                    "status": "final", "subject": {"reference": format!("Patient/{PATIENT}")},
+                    "valueQuantity": {"value": format!("{UNREADABLE_VALUE} {PATIENT}")}}}]});
+            r.to_string()
+        }),
         // 412: the FHIR server answers 500 (its body names the patient).
         (
             sandbox_token(&url),
@@ -209,7 +221,7 @@ async fn no_token_jwt_or_patient_id_reaches_the_log_on_any_path() {
     }
     assert_eq!(
         statuses,
-        [200, 412, 412, 403, 400, 400, 400, 400, 401, 401, 401, 401, 401]
+        [200, 200, 412, 412, 403, 400, 400, 400, 400, 401, 401, 401, 401, 401]
     );
 
     // Feedback with a token.
@@ -236,10 +248,12 @@ async fn no_token_jwt_or_patient_id_reaches_the_log_on_any_path() {
         "hook call refused",
         "bearer token rejected",
         "feedback stored",
+        "resource skipped: could not be read",
     ] {
         assert!(log.contains(expected), "{expected:?} not logged:\n{log}");
     }
-    let mut secrets: Vec<String> = vec![PATIENT.into(), ACCESS_TOKEN.into()];
+    let mut secrets: Vec<String> =
+        vec![PATIENT.into(), ACCESS_TOKEN.into(), UNREADABLE_VALUE.into()];
     for jwt in &jwts {
         secrets.push(jwt.clone());
         secrets.extend(

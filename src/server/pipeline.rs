@@ -134,6 +134,16 @@ impl Pipeline {
                 record.add(crate::fhir::Resource::Medication(medication));
             }
         }
+        // Skipped resources are counted on the cards; the log says why (type and serde's
+        // located message with quoted input cut out: no patient data).
+        for failure in ctx.unreadable_drafts.iter().chain(&record.unreadable) {
+            tracing::warn!(
+                hook_instance = %req.hook_instance,
+                resource_type = failure.resource_type.as_deref().unwrap_or("unknown"),
+                reason = %failure.reason,
+                "resource skipped: could not be read"
+            );
+        }
         let response = engine::evaluate(&ctx, &record, &self.knowledge, today);
         Ok(Evaluation {
             response,
