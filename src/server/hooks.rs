@@ -117,10 +117,6 @@ async fn handle(
             ApiError::from(e)
         })?;
     let response = HttpResponse::Ok().json(&evaluation.response);
-    if evaluation.unreadable_drafts > 0 {
-        tracing::warn!(hook_instance = %request.hook_instance,
-            unreadable_drafts = evaluation.unreadable_drafts, "draft orders could not be read");
-    }
     trace.evaluation = Some(evaluation);
     Ok(response)
 }

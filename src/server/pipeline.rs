@@ -46,7 +46,6 @@ impl From<HookError> for ApiError {
 pub struct Evaluation {
     pub response: CdsResponse,
     pub orders: usize,
-    pub unreadable_drafts: usize,
     pub unavailable: usize,
 }
 
@@ -148,32 +147,34 @@ impl Pipeline {
         Ok(Evaluation {
             response,
             orders: ctx.orders.len(),
-            unreadable_drafts: ctx.unreadable_drafts.len(),
             unavailable: record.unavailable.len(),
         })
     }
 }
 
-/// `medicationReference`s of the orders that point neither to a Medication in draftOrders,
-/// nor to a contained one, nor to one already gathered: these are read from the FHIR server.
+/// `medicationReference`s of the orders that the facts cannot resolve (not in draftOrders, not
+/// contained, not gathered; the same lookup `classify_orders` uses): these are read from the
+/// FHIR server.
 fn unresolved_medication_references(ctx: &OrderContext, record: &PatientRecord) -> Vec<String> {
-    let id_of = |reference: &str| {
-        reference
-            .rsplit('/')
-            .next()
-            .unwrap_or(reference)
-            .to_string()
-    };
     ctx.orders
         .iter()
-        .filter_map(|o| o.request.medication_reference.as_ref()?.reference.clone())
-        .filter(|r| !r.starts_with('#'))
-        .filter(|r| {
-            let id = id_of(r);
-            !ctx.draft_medications
-                .iter()
-                .any(|m| m.id.as_deref() == Some(id.as_str()))
-                && record.medication(r).is_none()
+        .filter_map(|o| {
+            let req = &o.request;
+            let reference = req
+                .medication_reference
+                .as_ref()?
+                .reference
+                .as_deref()?
+                .trim();
+            let view = crate::facts::medications::view(
+                None,
+                req.medication_reference.as_ref(),
+                &req.contained,
+                &ctx.draft_medications,
+                record,
+            );
+            (view.medication.is_none() && !reference.starts_with('#'))
+                .then(|| reference.to_string())
         })
         .collect()
 }
