@@ -17,6 +17,7 @@ pub struct Config {
     pub fhir: FhirSettings,
     pub store: StoreSettings,
     pub knowledge: KnowledgeSettings,
+    pub metrics: MetricsSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -130,6 +131,15 @@ pub struct KnowledgeSettings {
     pub dir: Option<PathBuf>,
     /// Dose profile: "trial" (default) or "us-label".
     pub profile: Option<String>,
+}
+
+/// The Prometheus metrics listener (docs/operations.md).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Address of the `/metrics` listener, e.g. "0.0.0.0:9464". Default: no metrics
+    /// listener. Never the API listener.
+    pub listen: Option<SocketAddr>,
 }
 
 /// Why a configuration file could not be used. Every variant names the file.
@@ -256,6 +266,11 @@ impl Config {
         }
         if self.fhir.timeout_ms == 0 || self.fhir.budget_ms == 0 {
             return Err("fhir.timeout_ms and fhir.budget_ms: must be greater than 0".into());
+        }
+        if let Some(metrics) = self.metrics.listen {
+            if metrics.port() != 0 && metrics.port() == self.server.listen.port() {
+                return Err("metrics.listen: must not be the API port (server.listen)".into());
+            }
         }
         crate::fhir::allow::AllowList::parse(&self.fhir.allowed_servers)
             .map_err(|e| format!("fhir.allowed_servers: {e}"))?;

@@ -14,6 +14,7 @@ pub mod discovery;
 pub mod error;
 pub mod feedback;
 pub mod hooks;
+pub mod metrics;
 pub mod pipeline;
 pub mod probes;
 pub mod routes;
