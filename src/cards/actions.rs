@@ -263,7 +263,7 @@ mod tests {
     }
 
     #[test]
-    fn dose_update_keeps_the_draft_and_replaces_the_product_coding() {
+    fn dose_update_keeps_the_draft_and_sets_mg_once_daily() {
         let mut d = draft("upd").clone();
         d.raw["medicationCodeableConcept"] = json!({
             "coding": [
@@ -292,6 +292,24 @@ mod tests {
         assert_eq!(
             res["dosageInstruction"][0]["timing"]["repeat"]["frequency"],
             1
+        );
+    }
+
+    #[test]
+    fn dstu2_orders_get_the_top_level_dose() {
+        let mut d = draft("old").clone();
+        d.raw["resourceType"] = json!("MedicationOrder");
+        let r = Regimen {
+            mg: 4.0,
+            per_day: 1,
+            product: None,
+        };
+        let res = update_dose(&d, "baricitinib", Some("2047232"), &r)
+            .and_then(|a| a.resource)
+            .expect("resource");
+        assert_eq!(
+            res["dosageInstruction"][0]["doseQuantity"]["value"].as_f64(),
+            Some(4.0)
         );
     }
 

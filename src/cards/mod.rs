@@ -326,7 +326,7 @@ mod tests {
     }
 
     #[test]
-    fn contraindicated_nephritis_card_offers_coded_regimens_and_no_bar() {
+    fn contraindicated_card_deletes_the_draft_and_offers_alternatives() {
         let mut f = eligible();
         f.active_lupus_nephritis = vec![src("Condition/ln", "Lupus nephritis, active")];
         let cards = cards_for(&f, Agent::Baricitinib, Some(4.0));
