@@ -187,7 +187,9 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Card {
         .filter(|a| a.take == Take::Named)
         .map(|a| a.label.clone())
         .collect();
-    if d.verdict.kind == VerdictKind::NotRecommended && !d.verdict.only_data_reasons() {
+    if d.verdict.has(ReasonCode::StandardTherapiesNotExhausted)
+        || d.verdict.has(ReasonCode::NoSeverityCriterion)
+    {
         options.push(ADHERENCE.to_string());
     }
     if d.refractory_referral {
