@@ -279,7 +279,8 @@ mod tests {
             [
                 "jak-sle-order-select",
                 "jak-sle-order-sign",
-                "jak-sle-medication-prescribe"
+                "jak-sle-medication-prescribe",
+                "jak-sle-monitor"
             ]
         );
         let doc = catalog.discovery_document().to_string();
