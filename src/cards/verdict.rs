@@ -266,14 +266,20 @@ fn evidence_for(d: &Decision) -> (Vec<Figure>, Vec<Cite>) {
             {
                 figures.extend([Figure::BraveISri4, Figure::BraveIISri4]);
             }
-            cites.push(Cite::NoSleApproval);
+            if d.agent == Agent::Baricitinib {
+                // Its URL is the Olumiant label: another agent's card cites its own label.
+                cites.push(Cite::NoSleApproval);
+            }
         }
         VerdictKind::Conditional => {
             if d.agent == Agent::Baricitinib {
                 figures.push(Figure::BraveISri4);
             }
             figures.push(Figure::SafetyInfectionsZoster);
-            cites.push(Cite::NoSleApproval);
+            if d.agent == Agent::Baricitinib {
+                // Its URL is the Olumiant label: another agent's card cites its own label.
+                cites.push(Cite::NoSleApproval);
+            }
         }
     }
     if d.refractory_referral {
