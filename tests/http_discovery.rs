@@ -27,6 +27,7 @@ async fn discovery_lists_three_services_without_internal_fields() {
             ("jak-sle-order-select", "order-select"),
             ("jak-sle-order-sign", "order-sign"),
             ("jak-sle-medication-prescribe", "medication-prescribe"),
+            ("jak-sle-monitor", "patient-view"),
         ]
     );
     for s in services {
