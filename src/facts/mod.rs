@@ -9,6 +9,7 @@ mod labs;
 pub mod medications;
 pub mod order;
 pub mod source;
+pub mod therapy;
 pub mod units;
 
 use std::collections::BTreeMap;

@@ -9,6 +9,7 @@
 pub mod conditional;
 pub mod contraindications;
 pub mod dose;
+pub mod monitoring;
 pub mod offlabel_bar;
 pub mod other_agents;
 pub mod pretreatment;
