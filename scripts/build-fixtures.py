@@ -164,14 +164,21 @@ def bundle(items, pid):
     return json.loads(text.replace("Patient/PID", f"Patient/{pid}"))
 
 
+# Every prefetch key of the order-sign service (hooks/services.json) but `patient`: a key a
+# request lacks would be fetched or, without a FHIR server, reported as unavailable.
+with open(os.path.join(os.path.dirname(__file__), "..", "hooks", "services.json"), encoding="utf-8") as f:
+    PREFETCH_KEYS = [k for k in next(s for s in json.load(f)["services"] if s["id"] == "jak-sle-order-sign")["prefetch"]
+                     if k != "patient"]
+
+
 def request(name, p):
     pid = f"pat-{name}"
     drafts = [p["draft"]] + p["extra_drafts"]
     prefetch = {
         "patient": {"resourceType": "Patient", "id": pid, "gender": "female", "birthDate": "1986-04-02"},
     }
-    for key in ["conditions", "medications", "statements", "labs", "assessments", "immunizations"]:
-        value = p[key]
+    for key in PREFETCH_KEYS:
+        value = p.get(key, [])
         prefetch[key] = value if isinstance(value, dict) and value.get("resourceType") == "OperationOutcome" else bundle(value, pid)
     return {
         "hook": "order-sign",

@@ -57,6 +57,12 @@ enum Command {
         #[arg(long)]
         today: Option<NaiveDate>,
     },
+    /// Print the effective configuration (file, then `JAK_SLE_CDS__…` variables over it)
+    /// with secrets masked; exit non-zero when it is invalid.
+    CheckConfig {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Summarise stored feedback and audit records.
     Report {
         /// Only records on or after this day (YYYY-MM-DD).
@@ -99,6 +105,7 @@ async fn main() -> ExitCode {
             .await
         }
         Command::Report { since, config } => report(config.as_deref(), since).await,
+        Command::CheckConfig { config } => check_config(config.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -122,11 +129,16 @@ fn init_tracing() {
     }
 }
 
+/// The file's configuration (or the defaults) with the environment's over it.
 fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
-    match path {
-        Some(p) => Ok(Config::load(p)?),
-        None => Ok(Config::default()),
-    }
+    Ok(Config::load_from_environment(path)?.config)
+}
+
+fn check_config(path: Option<&Path>) -> anyhow::Result<()> {
+    let loaded = Config::load_from_environment(path)?;
+    load_knowledge(&loaded.config)?;
+    print!("{}", loaded.masked_toml());
+    Ok(())
 }
 
 async fn serve(config: Option<&Path>, listen: Option<std::net::SocketAddr>) -> anyhow::Result<()> {

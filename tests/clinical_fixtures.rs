@@ -227,7 +227,13 @@ fn unverified_figures_never_appear_in_any_fixture_card() {
         let (resp, _) = evaluate(name, &kb);
         for card in &resp.cards {
             let text = format!("{} {}", card.summary, card.detail.as_deref().unwrap_or(""));
-            for fragment in ["4.4%", "1.9%", "4.7%", "RR 1.48", "1,535", "52% / 48%"] {
+            // Version 2: the safety figures, the SAE meta-analysis and the pooled trial size are
+            // verified; the pooled SRI-4 and subgroup figures are not.
+            for fragment in [
+                "52% / 48%",
+                "SRI-4 52%",
+                "prednisone >= 10 mg/day and SLEDAI-2K > 10",
+            ] {
                 assert!(!text.contains(fragment), "{name}: {fragment} in {text}");
             }
         }

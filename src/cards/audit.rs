@@ -174,10 +174,10 @@ mod tests {
         let detail = card.detail.take().unwrap_or_default();
         card.detail = Some(detail.replace(
             "**Evidence**\n\n",
-            "**Evidence**\n\n- Serious infections 4.4% / 3.4% / 1.9%\n",
+            "**Evidence**\n\n- Pooled SLE-BRAVE SRI-4 52%\n",
         ));
         let problems = audit(&card, Agent::Baricitinib, kb());
-        assert!(problems.iter().any(|p| p.contains("4.4%")), "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("52%")), "{problems:?}");
         card.summary = format!("Baricitinib {}", "x".repeat(140));
         let problems = audit(&card, Agent::Baricitinib, kb());
         assert!(

@@ -72,16 +72,24 @@ mod tests {
             &[Cite::BraveI, Cite::Eular2023],
             Some(Agent::Tofacitinib),
         );
-        // brave-safety shares BRAVE-I's URL: one link for both.
-        assert_eq!(l.len(), 3, "{l:?}");
+        // The safety figures have their own publication (Morand, RMD Open 2023).
+        assert_eq!(l.len(), 4, "{l:?}");
         assert!(l.iter().all(|x| x.link_type == "absolute"));
         assert!(l.iter().any(|x| x.url.contains("tofacitinib")));
+        let l = links(
+            kb(),
+            &[Figure::BraveISri4, Figure::SafetyMaceVte],
+            &[Cite::BraveI, Cite::BraveSafety],
+            None,
+        );
+        // The same source cited twice gives one link.
+        assert_eq!(l.len(), 2, "{l:?}");
     }
 
     #[test]
     fn unverified_figures_are_hedged_in_lines() {
-        let lines = evidence_lines(kb(), &[Figure::SafetyInfectionsZoster], &[]);
-        assert!(!lines[0].contains("4.4%"), "{}", lines[0]);
-        assert!(lines[0].contains("unverified"), "{}", lines[0]);
+        let lines = evidence_lines(kb(), &[Figure::PooledSubgroups], &[]);
+        assert!(!lines[0].contains("52%"), "{}", lines[0]);
+        assert!(lines[0].contains("not confirmed"), "{}", lines[0]);
     }
 }

@@ -280,8 +280,9 @@ mod tests {
         );
         let d = cards[0].detail.as_deref().unwrap_or("");
         assert!(d.contains("67% (OR 1.8, p=0.041)"), "{d}");
-        assert!(d.contains("figures unverified"), "{d}");
-        assert!(!d.contains("4.4%"), "{d}");
+        // The safety figures are verified (Morand, RMD Open 2023); the pooled subgroup is not.
+        assert!(d.contains("4.4% / 3.4% / 1.9%"), "{d}");
+        assert!(!d.contains("52%"), "{d}");
         assert!(cards[0].override_reasons.is_empty());
         assert!(cards[0].suggestions.is_empty());
     }
@@ -405,7 +406,10 @@ mod tests {
             vec![("jaki-sle-conditional", Indicator::Info)]
         );
         let d = cards[0].detail.as_deref().unwrap_or("");
-        assert!(d.contains("54.8% vs 37.3% (p=0.028)"), "{d}");
+        assert!(
+            d.contains("SLEek (phase 2): upadacitinib met its primary endpoint"),
+            "{d}"
+        );
         assert!(d.contains("SELECT-SLE"), "{d}");
         assert!(!d.contains("Replace with baricitinib"));
     }

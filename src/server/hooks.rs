@@ -116,6 +116,7 @@ async fn handle(
                 prefetch_keys = request.prefetch_keys(), reason = %e, "hook call refused");
             ApiError::from(e)
         })?;
+    super::metrics::cards(&service.id, &evaluation.response.cards, "live");
     let response = HttpResponse::Ok().json(&evaluation.response);
     trace.evaluation = Some(evaluation);
     Ok(response)
