@@ -65,11 +65,13 @@ const CODE_LABELS: [&str; 7] = [
 /// codes of the fact's text removed, no resource id.
 pub fn clinical(f: &FactSource) -> String {
     let mut text = f.what.clone();
-    while let Some(open) = text.find(" (").filter(|&i| {
-        CODE_LABELS
-            .iter()
-            .any(|l| text[i + 2..].starts_with(l) || text[i + 2..].starts_with("code "))
-    }) {
+    let is_code =
+        |rest: &str| CODE_LABELS.iter().any(|l| rest.starts_with(l)) || rest.starts_with("code ");
+    while let Some(open) = text
+        .match_indices(" (")
+        .map(|(i, _)| i)
+        .find(|&i| is_code(&text[i + 2..]))
+    {
         let Some(close) = text[open..].find(')') else {
             break;
         };
@@ -442,5 +444,13 @@ mod tests {
             what: "eGFR 29 mL/min/1.73m2 (LOINC 62238-1)".into(),
         };
         assert_eq!(clinical(&g), "eGFR 29 mL/min/1.73m2, no date");
+        let h = FactSource {
+            what: "Non-ST elevation (NSTEMI) myocardial infarction (ICD-10-CM I21.4)".into(),
+            ..g
+        };
+        assert_eq!(
+            clinical(&h),
+            "Non-ST elevation (NSTEMI) myocardial infarction, no date"
+        );
     }
 }
