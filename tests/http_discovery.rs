@@ -6,7 +6,7 @@ use common::{assert_spec_conformant_discovery, spawn_app, test_config};
 use serde_json::Value;
 
 #[tokio::test]
-async fn discovery_lists_three_services_without_internal_fields() {
+async fn discovery_lists_every_service_without_internal_fields() {
     let app = spawn_app(test_config()).await;
     let res = app.get("/cds-services").await;
     assert_eq!(res.status(), 200);
