@@ -327,8 +327,8 @@ def _(p):
     p["patient"]["birthDate"] = "1961-11-20"
 
 
-@case("reassess-malignancy-after-start", "reassess: malignancy after the start", "breast cancer 2026-07-01",
-      [("warning", REASSESS)], ["Baricitinib", "malignancy"], None)
+@case("reassess-malignancy-after-start", "reassess: malignancy after the start (and, a new risk factor, the dose)", "breast cancer 2026-07-01",
+      [("warning", REASSESS), ("warning", DOSE)], ["Baricitinib", "malignancy"], None)
 def _(p):
     p["conditions"].append(condition("ca", ICD10, "C50.911", "Malignant neoplasm of unspecified site of right female breast", "2026-07-01"))
 

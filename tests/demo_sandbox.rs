@@ -51,9 +51,9 @@ fn expected(patient: &str, drug: &SandboxDrug) -> Vec<Expected> {
             "critical",
             "jaki-sle-contraindicated",
             if tofa {
-                "Tofacitinib contraindicated in this SLE patient: VTE history"
+                "Tofacitinib: do not start: VTE history"
             } else {
-                "Ruxolitinib contraindicated in this SLE patient: VTE history"
+                "Ruxolitinib: do not start: VTE history"
             },
         )],
         "jak-demo-early" => vec![
@@ -61,18 +61,18 @@ fn expected(patient: &str, drug: &SandboxDrug) -> Vec<Expected> {
                 "warning",
                 "jaki-sle-not-recommended",
                 if tofa {
-                    "Tofacitinib not recommended in this SLE patient: no SLE efficacy data, standard therapies not exhausted +1 more"
+                    "Tofacitinib not recommended: no SLE efficacy data, standard therapies not exhausted, no refractory-disease criterion"
                 } else {
-                    "Ruxolitinib not recommended in this SLE patient: no SLE efficacy data, standard therapies not exhausted +1 more"
+                    "Ruxolitinib not recommended: no SLE efficacy data, standard therapies not exhausted, no refractory-disease criterion"
                 },
             ),
             (
-                "info",
+                "warning",
                 "jaki-pre-treatment-screening",
                 if tofa {
-                    "Before starting tofacitinib: TB screening, zoster vaccine"
+                    "Before starting tofacitinib: TB screening, hepatitis screening, pregnancy test, zoster vaccine"
                 } else {
-                    "Before starting ruxolitinib: TB screening, zoster vaccine"
+                    "Before starting ruxolitinib: TB screening, hepatitis screening, pregnancy test, zoster vaccine"
                 },
             ),
         ],
@@ -81,18 +81,18 @@ fn expected(patient: &str, drug: &SandboxDrug) -> Vec<Expected> {
                 "warning",
                 "jaki-sle-not-recommended",
                 if tofa {
-                    "Tofacitinib not recommended in this SLE patient: no SLE efficacy data"
+                    "Tofacitinib not recommended: no SLE efficacy data"
                 } else {
-                    "Ruxolitinib not recommended in this SLE patient: no SLE efficacy data"
+                    "Ruxolitinib not recommended: no SLE efficacy data"
                 },
             ),
             (
-                "info",
+                "warning",
                 "jaki-pre-treatment-screening",
                 if tofa {
-                    "Before starting tofacitinib: zoster vaccine"
+                    "Before starting tofacitinib: hepatitis screening, pregnancy test, zoster vaccine"
                 } else {
-                    "Before starting ruxolitinib: zoster vaccine"
+                    "Before starting ruxolitinib: hepatitis screening, pregnancy test, zoster vaccine"
                 },
             ),
         ],
@@ -106,28 +106,27 @@ const BARICITINIB_REFRAC: [Expected; 3] = [
     (
         "warning",
         "jaki-dose-adjustment",
-        "Baricitinib: reduce to 2 mg once daily (reduced eGFR)",
+        "Baricitinib: reduce to 2 mg once daily (eGFR 50)",
+    ),
+    (
+        "warning",
+        "jaki-pre-treatment-screening",
+        "Before starting baricitinib: hepatitis screening, pregnancy test, zoster vaccine",
     ),
     (
         "info",
         "jaki-sle-conditional",
         "Baricitinib off-label for refractory SLE may be considered: criteria met, conditions apply",
     ),
-    (
-        "info",
-        "jaki-pre-treatment-screening",
-        "Before starting baricitinib: zoster vaccine",
-    ),
 ];
 
 /// Suggestion labels docs/sandbox.md names, per patient (same for both sandbox drugs).
 fn expected_suggestions(patient: &str) -> &'static [&'static str] {
     match patient {
-        "jak-demo-refrac" => &["Replace with baricitinib 2 mg once daily"],
+        "jak-demo-refrac" => &["Replace with baricitinib 2 mg once daily (eGFR 50)"],
         "jak-demo-early" => &[
             "Replace with Rituximab for refractory SLE (regimen per specialist)",
-            "Replace with Mycophenolate mofetil 2-3 g/day",
-            "Replace with Belimumab added to standard therapy",
+            "Replace with Mycophenolate mofetil 2-3 g/day in divided doses",
         ],
         _ => &[],
     }
@@ -305,8 +304,12 @@ async fn sandbox_calls_on_the_demo_patients_give_the_documented_cards() {
         "jak-demo-refrac, baricitinib 4 mg",
     );
     assert!(
-        detail(&res, "jaki-sle-conditional").contains("Dose: baricitinib 2 mg once daily"),
-        "the conditional card's dose agrees with the dose card"
+        detail(&res, "jaki-dose-adjustment").contains("Change baricitinib to 2 mg once daily"),
+        "the dose card states the dose"
+    );
+    assert!(
+        !detail(&res, "jaki-sle-conditional").contains("mg once daily"),
+        "the conditional card does not repeat the dose the dose card states"
     );
     // The same order for the other two: contraindicated, not recommended.
     for (patient, indicator, topic) in [

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use serde_json::json;
 
 use super::actions::{
-    create_service_request, create_zoster_recommendation, suggestion, update_dose,
+    create_coded_lab, create_zoster_recommendation, suggestion, update_dose, Parties,
 };
 use super::{drug, override_reason, summary, unique, TOPIC_SYSTEM};
 use crate::cds::card::SelectionBehavior;
@@ -283,10 +283,10 @@ fn reassess_card(kb: &Knowledge, r: &TherapyReview) -> Option<Card> {
 fn dose_card(kb: &Knowledge, r: &TherapyReview) -> Option<Card> {
     let change = r.dose.as_ref()?;
     let t = r.therapy;
-    let target = num(change.target_mg);
+    let target = change.target.text();
     let mut detail = format!(
-        "**Lower {} to {target} mg once daily** (now {} mg/day): the record now gives a reason \
-         for the lower dose.\n\n",
+        "**Lower {} to {target}** (now {} mg/day): the record now gives a reason for the lower \
+         dose.\n\n",
         t.agent.name(),
         num(change.current_mg_per_day)
     );
@@ -300,14 +300,18 @@ fn dose_card(kb: &Knowledge, r: &TherapyReview) -> Option<Card> {
     let suggestions = t
         .order
         .as_ref()
-        .and_then(|o| update_dose(o, change.target_mg, t.agent == Agent::Baricitinib))
+        .and_then(|o| {
+            update_dose(
+                o,
+                t.agent.name(),
+                kb.drugs.ingredient_rxcui(t.agent),
+                &change.target,
+            )
+        })
         .map(|mut a| {
-            a.description = format!(
-                "Change the {} order to {target} mg once daily",
-                t.agent.name()
-            );
+            a.description = format!("Change the {} order to {target}", t.agent.name());
             vec![suggestion(
-                format!("Change to {} {target} mg once daily", t.agent.name()),
+                format!("Change to {} {target}", t.agent.name()),
                 true,
                 vec![a],
             )]
@@ -320,7 +324,7 @@ fn dose_card(kb: &Knowledge, r: &TherapyReview) -> Option<Card> {
             topic: MonitoringTopic::Dose,
             indicator: Indicator::Warning,
             summary: format!(
-                "{}: lower to {target} mg once daily ({})",
+                "{}: lower to {target} ({})",
                 drug(t.agent),
                 joined_short(&change.reasons)
             ),
@@ -359,6 +363,10 @@ fn due_card(kb: &Knowledge, review: &Review, patient_id: &str, today: NaiveDate)
         detail.push_str(&format!("\n{}.\n", start_line(r.therapy)));
     }
     let orders = kb.evidence.orders();
+    let parties = Parties {
+        patient_id,
+        user_id: None,
+    };
     let mut suggestions = Vec::new();
     let mut seen = Vec::new();
     for (f, _) in &items {
@@ -368,15 +376,11 @@ fn due_card(kb: &Knowledge, review: &Review, patient_id: &str, today: NaiveDate)
         seen.push(f.code);
         let reason = format!("Monitoring of {names}");
         let action = match f.code {
-            FindingCode::CbcDue => Some(create_service_request(&orders.cbc, patient_id, &reason)),
-            FindingCode::LipidsDue => Some(create_service_request(
-                &kb.monitoring.lipid_order,
-                patient_id,
-                &reason,
-            )),
-            FindingCode::TbScreeningDue => {
-                Some(create_service_request(&orders.igra, patient_id, &reason))
+            FindingCode::CbcDue => Some(create_coded_lab(&orders.cbc, &parties, &reason)),
+            FindingCode::LipidsDue => {
+                Some(create_coded_lab(&orders.lipid_panel, &parties, &reason))
             }
+            FindingCode::TbScreeningDue => Some(create_coded_lab(&orders.igra, &parties, &reason)),
             FindingCode::ZosterVaccineDue => Some(create_zoster_recommendation(
                 &orders.zoster_vaccine.code,
                 patient_id,

@@ -4,7 +4,7 @@
 //! section 2 (eGFR, blood counts, VTE, TB, pregnancy, probenecid …) come from
 //! [`super::derive`]; this module adds only what monitoring needs besides them.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde_json::{json, Map, Value};
 
 use super::conditions::is_credible;
@@ -288,26 +288,13 @@ fn start_of(agent: Agent, record: &PatientRecord, kb: &Knowledge) -> Option<Fact
         .min_by_key(|s| s.date)
 }
 
-/// Credible Conditions in value set `valueset` (any clinical status unless `active_only`),
-/// with their date (onset, else recordedDate).
-pub fn conditions_in(
-    record: &PatientRecord,
-    kb: &Knowledge,
-    valueset: &str,
-    active_only: bool,
-) -> Vec<FactSource> {
+/// Credible Conditions in value set `valueset` (any clinical status), with their date (onset,
+/// else recordedDate).
+pub fn conditions_in(record: &PatientRecord, kb: &Knowledge, valueset: &str) -> Vec<FactSource> {
     record
         .conditions
         .iter()
         .filter(|c| is_credible(c))
-        .filter(|c| {
-            !active_only
-                || c.clinical_status.as_ref().is_some_and(|s| {
-                    s.coding
-                        .iter()
-                        .any(|k| status_is(k.code.as_deref(), &["active", "recurrence", "relapse"]))
-                })
-        })
         .filter_map(|c| {
             let code = c.code.as_ref()?;
             let coding = coding_in(kb, valueset, code)?;
@@ -384,25 +371,6 @@ pub fn hb_before(
     best.map(|(_, v, s)| (v, s))
 }
 
-/// Whole years from Patient.birthDate to `today`, with its source; None when unknown.
-pub fn age(record: &PatientRecord, today: NaiveDate) -> Option<(u32, FactSource)> {
-    let p = record.patient.as_ref()?;
-    let born = p.birth_date?.0;
-    let mut years = today.year() - born.year();
-    if (today.month(), today.day()) < (born.month(), born.day()) {
-        years -= 1;
-    }
-    let years = u32::try_from(years).ok()?;
-    Some((
-        years,
-        FactSource {
-            reference: reference("Patient", p.id.as_deref()),
-            date: Some(born),
-            what: format!("age {years} (born {})", born.format("%Y-%m-%d")),
-        },
-    ))
-}
-
 /// Recombinant zoster vaccinations declined: status not-done with a reason (knowledge.md 2:
 /// counts as addressed).
 pub fn zoster_declined(record: &PatientRecord, kb: &Knowledge) -> Vec<FactSource> {
@@ -431,21 +399,14 @@ pub fn zoster_declined(record: &PatientRecord, kb: &Knowledge) -> Vec<FactSource
         .collect()
 }
 
-/// Everything monitoring reads besides [`super::PatientFacts`].
+/// Everything monitoring reads besides [`super::PatientFacts`] (which holds the v2 facts it
+/// also uses: VTE, infection, pregnancy, breast-feeding, hepatitis, malignancy, cytopenia,
+/// eGFR, age and the dose reasons).
 #[derive(Debug, Clone, Default)]
 pub struct MonitoringFacts {
     pub therapies: Vec<ActiveTherapy>,
-    pub age: Option<(u32, FactSource)>,
     /// Myocardial infarction, stroke, arterial thrombosis (any clinical status).
     pub arterial_events: Vec<FactSource>,
-    /// Malignancy, any history.
-    pub malignancy: Vec<FactSource>,
-    /// Serious infections with an active clinical status (acute and chronic).
-    pub active_infections: Vec<FactSource>,
-    /// Breast-feeding (lactation Conditions, active).
-    pub breast_feeding: Vec<FactSource>,
-    /// Hepatitis B or C Conditions, active.
-    pub hepatitis: Vec<FactSource>,
     /// Blood counts (ALC, ANC, Hb) on record, any date.
     pub blood_counts: Vec<FactSource>,
     /// Lipid results on record, any date.
@@ -455,23 +416,8 @@ pub struct MonitoringFacts {
     pub zoster_declined: Vec<FactSource>,
 }
 
-/// Derive the monitoring facts of a record as of `today`.
-pub fn derive(
-    record: &PatientRecord,
-    kb: &Knowledge,
-    patient_id: &str,
-    today: NaiveDate,
-) -> MonitoringFacts {
-    let any = |vs: &[&str]| -> Vec<FactSource> {
-        vs.iter()
-            .flat_map(|v| conditions_in(record, kb, v, false))
-            .collect()
-    };
-    let active = |vs: &[&str]| -> Vec<FactSource> {
-        vs.iter()
-            .flat_map(|v| conditions_in(record, kb, v, true))
-            .collect()
-    };
+/// Derive the monitoring facts of a record.
+pub fn derive(record: &PatientRecord, kb: &Knowledge, patient_id: &str) -> MonitoringFacts {
     let obs = |vs: &[&str]| -> Vec<FactSource> {
         vs.iter()
             .flat_map(|v| observations_in(record, kb, v))
@@ -479,12 +425,10 @@ pub fn derive(
     };
     MonitoringFacts {
         therapies: active_therapies(record, kb, patient_id),
-        age: age(record, today),
-        arterial_events: any(&["myocardial-infarction", "stroke", "arterial-thrombosis"]),
-        malignancy: any(&["malignancy"]),
-        active_infections: active(&["serious-infection-acute", "serious-infection-chronic"]),
-        breast_feeding: active(&["lactation"]),
-        hepatitis: active(&["hepatitis-b", "hepatitis-c"]),
+        arterial_events: ["myocardial-infarction", "stroke", "arterial-thrombosis"]
+            .iter()
+            .flat_map(|v| conditions_in(record, kb, v))
+            .collect(),
         blood_counts: obs(&["alc", "anc", "hb"]),
         lipids: obs(&["lipids"]),
         tb_screens: obs(&["igra", "tst"]),

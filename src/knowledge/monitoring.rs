@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::evidence::CodedOrder;
 use super::KnowledgeError;
 use crate::facts::Agent;
 
@@ -34,10 +33,6 @@ pub struct Monitoring {
     pub cytopenia: OnTreatmentCytopenia,
     /// eGFR below which the agent is stopped (mL/min/1.73m2), per agent.
     pub egfr_stop_below: BTreeMap<Agent, f64>,
-    /// Age in years from which baricitinib 4 mg / upadacitinib 30 mg is lowered.
-    pub age_reduced_dose_at_least: u32,
-    /// The lipid panel the monitoring card orders.
-    pub lipid_order: CodedOrder,
 }
 
 impl Monitoring {
@@ -61,9 +56,6 @@ impl Monitoring {
             return Err(invalid(
                 "cytopenia: the ANC discontinue cut-off must not exceed the interrupt cut-off",
             ));
-        }
-        if self.lipid_order.code.trim().is_empty() {
-            return Err(invalid("lipid_order.code must not be empty"));
         }
         Ok(())
     }

@@ -67,8 +67,7 @@ impl Finding {
 /// The lower dose a therapy should now have.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DoseChange {
-    /// mg once daily.
-    pub target_mg: f64,
+    pub target: crate::rules::dose::Regimen,
     pub current_mg_per_day: f64,
     pub reasons: Vec<Finding>,
 }
@@ -113,8 +112,8 @@ pub fn review<'a>(
         .therapies
         .iter()
         .map(|t| {
-            let stop = stop::findings(facts, m, t, kb, today);
-            let reassess = stop::reassess(m, t);
+            let stop = stop::findings(facts, m, t, kb);
+            let reassess = stop::reassess(facts, m, t);
             // A therapy to stop gets no dose advice.
             let dose = if stop.is_empty() {
                 dose::change(facts, m, t, kb)

@@ -1,16 +1,10 @@
 //! Stop or hold (critical) and reassess (warning) findings of knowledge.md 4.11.
 
-use chrono::NaiveDate;
-
 use super::{Finding, FindingCode};
-use crate::facts::source::window_start_days;
 use crate::facts::therapy::{ActiveTherapy, MonitoringFacts};
 use crate::facts::{Agent, FactSource, PatientFacts};
 use crate::knowledge::Knowledge;
 use crate::rules::num;
-
-/// Acute serious infections count as active when dated within this many days (knowledge.md 2).
-const ACUTE_INFECTION_DAYS: u32 = 90;
 
 fn after(t: &ActiveTherapy, facts: &[FactSource]) -> Vec<FactSource> {
     facts
@@ -43,7 +37,6 @@ pub fn findings(
     m: &MonitoringFacts,
     t: &ActiveTherapy,
     kb: &Knowledge,
-    today: NaiveDate,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     dated(
@@ -66,17 +59,11 @@ pub fn findings(
          labels: discontinue).",
         true,
     );
-    let acute_from = window_start_days(today, ACUTE_INFECTION_DAYS);
-    let infections: Vec<FactSource> = m
-        .active_infections
-        .iter()
-        .filter(|f| f.date.is_none_or(|d| d >= acute_from))
-        .cloned()
-        .collect();
+    // Active serious infections (acute ones within their window, chronic ones while active).
     dated(
         &mut out,
         t,
-        &infections,
+        &facts.risk.infection.present,
         FindingCode::SeriousInfection,
         "active serious infection",
         "Active serious infection (or active zoster) recorded after the start (labels: \
@@ -86,7 +73,7 @@ pub fn findings(
     dated(
         &mut out,
         t,
-        &facts.pregnancy,
+        &facts.risk.pregnancy.present,
         FindingCode::Pregnancy,
         "pregnancy",
         "Pregnancy recorded after the start (EU labels: contraindicated; US labels: may cause \
@@ -96,16 +83,24 @@ pub fn findings(
     dated(
         &mut out,
         t,
-        &m.breast_feeding,
+        &facts.risk.breastfeeding.present,
         FindingCode::BreastFeeding,
         "breast-feeding",
         "Breast-feeding recorded after the start (EU labels: not during breast-feeding).",
         false,
     );
+    let hepatitis: Vec<FactSource> = facts
+        .risk
+        .hepatitis
+        .active_hbv
+        .iter()
+        .chain(&facts.risk.hepatitis.active_hcv)
+        .cloned()
+        .collect();
     dated(
         &mut out,
         t,
-        &m.hepatitis,
+        &hepatitis,
         FindingCode::Hepatitis,
         "active hepatitis",
         "Active hepatitis B or C recorded after the start (labels: not recommended).",
@@ -237,9 +232,9 @@ fn cytopenia(facts: &PatientFacts, t: &ActiveTherapy, kb: &Knowledge) -> Vec<Fin
 }
 
 /// Reassess (warning): a malignancy recorded after the start; two JAK inhibitors at once.
-pub fn reassess(m: &MonitoringFacts, t: &ActiveTherapy) -> Vec<Finding> {
+pub fn reassess(facts: &PatientFacts, m: &MonitoringFacts, t: &ActiveTherapy) -> Vec<Finding> {
     let mut out = Vec::new();
-    let malignancy = after(t, &m.malignancy);
+    let malignancy = after(t, &facts.risk.malignancy);
     if !malignancy.is_empty() {
         out.push(
             Finding::new(
