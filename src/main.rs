@@ -3,7 +3,8 @@
 //! feedback and audit records.
 //!
 //! Logs go to stderr: the filter comes from `RUST_LOG` (default `info`), the format from
-//! `JAK_SLE_LOG_FORMAT` (`json` for one JSON object per line, otherwise human-readable).
+//! `JAK_SLE_LOG_FORMAT` (`json` for one JSON object per line, otherwise human-readable);
+//! traces are exported when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (docs/operations.md).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -81,7 +82,7 @@ enum Format {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    init_tracing();
+    let _telemetry = jak_sle_cds::server::telemetry::init();
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Serve {
         config: None,
@@ -113,19 +114,6 @@ async fn main() -> ExitCode {
             eprintln!("jak-sle-cds: {e:#}");
             ExitCode::FAILURE
         }
-    }
-}
-
-fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if std::env::var("JAK_SLE_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json")) {
-        builder.json().init();
-    } else {
-        builder.init();
     }
 }
 

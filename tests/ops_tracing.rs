@@ -1,0 +1,123 @@
+//! Traces: a caller's W3C `traceparent` is continued — the FHIR fallback request carries the
+//! same trace id with this service's span as parent — and the request's log lines name the
+//! trace id; without a `traceparent` a new trace starts and is propagated the same way.
+//!
+//! The subscriber is process-global, so this file holds exactly one test.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use common::{fixture_json, spawn_app, test_config};
+use jak_sle_cds::server::telemetry;
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const CALLER_SPAN: &str = "00f067aa0ba902b7";
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// (trace id, parent id, flags) of a well-formed version-00 traceparent.
+fn parse(traceparent: &str) -> (String, String, String) {
+    let parts: Vec<&str> = traceparent.split('-').collect();
+    assert_eq!(parts.len(), 4, "{traceparent}");
+    assert_eq!(parts[0], "00");
+    assert!(
+        parts[1].len() == 32 && parts[2].len() == 16,
+        "{traceparent}"
+    );
+    assert!(traceparent[3..]
+        .chars()
+        .all(|c| c == '-' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+    assert_ne!(parts[1], "0".repeat(32));
+    assert_ne!(parts[2], "0".repeat(16));
+    (parts[1].into(), parts[2].into(), parts[3].into())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_callers_trace_reaches_the_fhir_server_and_the_log() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let _telemetry = telemetry::init_with_writer(move || writer.clone(), false);
+
+    let fhir = MockServer::start().await;
+    let conditions = fixture_json("sandbox-r4-order-select.json")["prefetch"]["conditions"].clone();
+    Mock::given(method("GET"))
+        .and(path("/fhir/Condition"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(conditions))
+        .mount(&fhir)
+        .await;
+    let mut config = test_config();
+    config.fhir.allowed_servers = vec!["http://127.0.0.1:*".into()];
+    let app = spawn_app(config).await;
+    let mut req = fixture_json("sandbox-r4-order-select.json");
+    req["fhirServer"] = json!(format!("{}/fhir", fhir.uri()));
+    req["prefetch"]
+        .as_object_mut()
+        .unwrap()
+        .remove("conditions");
+    let call = app.url("/cds-services/jak-sle-order-select");
+
+    let res = app
+        .client
+        .post(&call)
+        .bearer_auth(common::sandbox_token(&call))
+        .header("traceparent", format!("00-{TRACE_ID}-{CALLER_SPAN}-01"))
+        .json(&req)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let seen = fhir.received_requests().await.unwrap();
+    assert_eq!(seen.len(), 1);
+    let traceparent = seen[0]
+        .headers
+        .get("traceparent")
+        .expect("the FHIR request carries a traceparent")
+        .to_str()
+        .unwrap();
+    let (trace, parent, flags) = parse(traceparent);
+    assert_eq!(trace, TRACE_ID, "the caller's trace is continued");
+    assert_ne!(parent, CALLER_SPAN, "this service's own span is the parent");
+    assert_eq!(flags, "01");
+
+    // The request's log lines name the trace.
+    let log = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    let line = log
+        .lines()
+        .find(|l| l.contains("hook call"))
+        .unwrap_or_else(|| panic!("no hook call line in\n{log}"));
+    assert!(line.contains(&format!("trace_id={TRACE_ID}")), "{line}");
+
+    // Without a traceparent: a new trace, propagated too.
+    let res = app
+        .client
+        .post(&call)
+        .bearer_auth(common::sandbox_token(&call))
+        .json(&req)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let seen = fhir.received_requests().await.unwrap();
+    let fresh = seen[1].headers.get("traceparent").expect("traceparent");
+    let (trace, _, _) = parse(fresh.to_str().unwrap());
+    assert_ne!(trace, TRACE_ID);
+}
