@@ -5,34 +5,15 @@
 //! The subscriber is process-global, so this file holds exactly one test.
 
 mod common;
+mod ops_support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-use common::{fixture_json, spawn_app, test_config};
+use common::{spawn_app, test_config, TestApp};
 use jak_sle_cds::server::telemetry;
-use serde_json::json;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use ops_support::{fhir_serving_conditions, request_fetching_conditions, Captured};
+use serde_json::Value;
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN: &str = "00f067aa0ba902b7";
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// (trace id, parent id, flags) of a well-formed version-00 traceparent.
 fn parse(traceparent: &str) -> (String, String, String) {
@@ -51,40 +32,33 @@ fn parse(traceparent: &str) -> (String, String, String) {
     (parts[1].into(), parts[2].into(), parts[3].into())
 }
 
+/// POST the request to order-select, with a `traceparent` when given; the status.
+async fn call(app: &TestApp, req: &Value, traceparent: Option<&str>) -> u16 {
+    let url = app.url("/cds-services/jak-sle-order-select");
+    let mut post = app
+        .client
+        .post(&url)
+        .bearer_auth(common::sandbox_token(&url))
+        .json(req);
+    if let Some(t) = traceparent {
+        post = post.header("traceparent", t);
+    }
+    post.send().await.unwrap().status().as_u16()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_callers_trace_reaches_the_fhir_server_and_the_log() {
     let captured = Captured::default();
     let writer = captured.clone();
     let _telemetry = telemetry::init_with_writer(move || writer.clone(), false);
 
-    let fhir = MockServer::start().await;
-    let conditions = fixture_json("sandbox-r4-order-select.json")["prefetch"]["conditions"].clone();
-    Mock::given(method("GET"))
-        .and(path("/fhir/Condition"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(conditions))
-        .mount(&fhir)
-        .await;
+    let fhir = fhir_serving_conditions().await;
     let mut config = test_config();
     config.fhir.allowed_servers = vec!["http://127.0.0.1:*".into()];
     let app = spawn_app(config).await;
-    let mut req = fixture_json("sandbox-r4-order-select.json");
-    req["fhirServer"] = json!(format!("{}/fhir", fhir.uri()));
-    req["prefetch"]
-        .as_object_mut()
-        .unwrap()
-        .remove("conditions");
-    let call = app.url("/cds-services/jak-sle-order-select");
-
-    let res = app
-        .client
-        .post(&call)
-        .bearer_auth(common::sandbox_token(&call))
-        .header("traceparent", format!("00-{TRACE_ID}-{CALLER_SPAN}-01"))
-        .json(&req)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let req = request_fetching_conditions(&fhir);
+    let traceparent = format!("00-{TRACE_ID}-{CALLER_SPAN}-01");
+    assert_eq!(call(&app, &req, Some(&traceparent)).await, 200);
     let seen = fhir.received_requests().await.unwrap();
     assert_eq!(seen.len(), 1);
     let traceparent = seen[0]
@@ -99,7 +73,7 @@ async fn the_callers_trace_reaches_the_fhir_server_and_the_log() {
     assert_eq!(flags, "01");
 
     // The request's log lines name the trace.
-    let log = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    let log = captured.text();
     let line = log
         .lines()
         .find(|l| l.contains("hook call"))
@@ -107,15 +81,7 @@ async fn the_callers_trace_reaches_the_fhir_server_and_the_log() {
     assert!(line.contains(&format!("trace_id={TRACE_ID}")), "{line}");
 
     // Without a traceparent: a new trace, propagated too.
-    let res = app
-        .client
-        .post(&call)
-        .bearer_auth(common::sandbox_token(&call))
-        .json(&req)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    assert_eq!(call(&app, &req, None).await, 200);
     let seen = fhir.received_requests().await.unwrap();
     let fresh = seen[1].headers.get("traceparent").expect("traceparent");
     let (trace, _, _) = parse(fresh.to_str().unwrap());
