@@ -51,7 +51,7 @@ TOML
     > "$WORK/service.log" 2>&1 &
   SVC_PID=$!
   for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && return 0
+    curl -fsS "http://127.0.0.1:$PORT/livez" >/dev/null 2>&1 && return 0
     sleep 0.1
   done
   echo "service did not start:"; cat "$WORK/service.log"; exit 1
