@@ -125,7 +125,7 @@ fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
 fn check_config(path: Option<&Path>) -> anyhow::Result<()> {
     let loaded = Config::load_from_environment(path)?;
     load_knowledge(&loaded.config)?;
-    print!("{}", loaded.masked_toml());
+    print!("{}", loaded.masked_toml()?);
     Ok(())
 }
 
