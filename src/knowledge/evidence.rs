@@ -545,6 +545,25 @@ mod tests {
             .contains("5 mg once daily"));
     }
 
+    /// Every agent's card cites "no JAK inhibitor is approved for SLE": its link must not be
+    /// one product's label (a tofacitinib card linked Olumiant's).
+    #[test]
+    fn the_no_approval_source_links_no_single_product_label() {
+        let lib = EvidenceLibrary::load(&KnowledgeFiles::Embedded).expect("valid");
+        let url = &lib.source(Cite::NoSleApproval).url;
+        for a in Agent::ALL {
+            assert_ne!(Some(url), lib.label(a).map(|l| &l.url), "{}", a.name());
+        }
+        for c in [
+            Cite::OlumiantLabel,
+            Cite::OlumiantSmpc,
+            Cite::XeljanzLabel,
+            Cite::RinvoqLabel,
+        ] {
+            assert_ne!(url, &lib.source(c).url, "{c:?}");
+        }
+    }
+
     #[test]
     fn no_clinician_visible_text_holds_an_internal_reference() {
         let lib = EvidenceLibrary::load(&KnowledgeFiles::Embedded).expect("valid");

@@ -20,6 +20,7 @@ pub mod hepatic;
 pub mod hepatitis;
 pub mod infection;
 pub mod lupus_nephritis;
+pub mod monitoring;
 pub mod offlabel_bar;
 pub mod other_agents;
 pub mod pregnancy;
