@@ -441,7 +441,7 @@ FIXTURES = [
     ("pre-combination-azathioprine", "4.6 combination therapy", "azathioprine active",
      add("medications", med("aza", "azathioprine 50 MG Oral Tablet", "1256", tablets=2)), [PRE_WARN, COND], None, None),
     ("pre-pregnancy", "2/4.6 pregnancy status unclear", "pregnancy (ICD-10-CM Z33.1) recorded 18 months ago, still active",
-     add("conditions", condition("preg", ICD10, "Z33.1", "Pregnant state, incidental")), [PRE_WARN, COND], None, None),
+     add("conditions", condition("preg", ICD10, "Z33.1", "Pregnant state, incidental")), [COND_WARN, PRE_WARN], None, None),
     # two in-scope drafts: one card set per order, critical/warning/info order across them
     ("multi-order", "4.2 combination / 4.4 / 4.4b two orders", "baricitinib 4 mg and tofacitinib 5 mg twice daily, eGFR 45",
      both(lab("egfr", 45), lambda p: p["extra_drafts"].append(
@@ -505,7 +505,7 @@ V2_FIXTURES = [
      [CONTRA], None, None),
     ("v2-infection-91-days", "4.1 infection older than 90 days: status unclear", "sepsis (A41.9) with onset 91 days ago, still active",
      add("conditions", condition("sep", ICD10, "A41.9", "Sepsis, unspecified organism", onset=days_ago(91))),
-     [COND], None, None),
+     [COND_WARN], None, None),
     ("v2-infection-chronic", "4.1 chronic infection counts whatever its date", "non-tuberculous mycobacterial infection (A31.0) from 2025, active",
      add("conditions", condition("ntm", ICD10, "A31.0", "Pulmonary mycobacterial infection", onset="2025-01-10")),
      [CONTRA], None, None),
@@ -518,7 +518,7 @@ V2_FIXTURES = [
      [CONTRA], None, None),
     ("v2-pregnancy-43-weeks", "2/4.6 pregnancy older than 42 weeks: status unclear", "pregnancy (Z33.1) dated 43 weeks ago, still active",
      add("conditions", condition("preg", ICD10, "Z33.1", "Pregnant state", onset=days_ago(43 * 7))),
-     [PRE_WARN, COND], None, None),
+     [COND_WARN, PRE_WARN], None, None),
     ("v2-pregnancy-status", "4.1 pregnancy status Observation", "pregnancy status 82810-3 = pregnant, 2 weeks ago (no category)",
      add("assessments", coded_obs("pst", "82810-3", "Pregnancy status", SNOMED, "77386006", "Pregnant", days_ago(14))),
      [CONTRA], None, None),
@@ -616,11 +616,14 @@ V2_FIXTURES = [
 
 # Expected cards that changed under version 2, and why (README).
 CHANGED = {
+    "v2-pregnancy-43-weeks": "an unclear pregnancy status is never listed as checked: the permissive card becomes a warning, 'once pregnancy status is confirmed' (same for breast-feeding and infection status)",
+    "v2-infection-91-days": "an unclear infection status is never listed as checked: the permissive card becomes a warning, 'once infection status is confirmed'",
+    "v2-tofacitinib-egfr-50": "the dose card no longer says an extended-release order is switched (the order is 5 mg twice daily, immediate release)",
     "other-upadacitinib-egfr-25": "eGFR 15-<30 is now a 15 mg dose finding for upadacitinib (Rinvoq label), not a renal warning",
     "multi-order": "two JAK drafts in one call are now not recommended (combination); tofacitinib gets its own dose card (eGFR <= 50)",
     "tyk2-deucravacitinib": "one card per order: the separate TYK2 card is retired; the verdict card carries the message",
     "pre-no-tb-screening": "missing TB screening is now a warning",
-    "pre-pregnancy": "a pregnancy Condition older than 42 weeks is 'pregnancy status unclear' (warning); a recent one is a do-not-start finding",
+    "pre-pregnancy": "a pregnancy Condition older than 42 weeks is 'pregnancy status unclear' (warning); a recent one is a do-not-start finding; the permissive card is a warning 'once pregnancy status is confirmed'",
     "failsafe-egfr-stale": "a missing eGFR now gets a creatinine order on the pre-treatment card",
     "failsafe-labs-unavailable": "without labs, TB and hepatitis screening are missing: warnings",
 }

@@ -298,3 +298,92 @@ fn v2_fixtures_name_their_reason() {
         "1357541"
     );
 }
+
+fn card_by_topic<'a>(resp: &'a CdsResponse, topic: &str) -> &'a Card {
+    resp.cards
+        .iter()
+        .find(|c| c.topic() == Some(topic))
+        .unwrap_or_else(|| panic!("no {topic} card"))
+}
+
+/// An unclear pregnancy or infection status is never reported as checked (knowledge.md 1
+/// "Dates", 2): the permissive card is a warning naming it, and "Checked" leaves it out.
+#[test]
+fn an_unclear_status_is_named_never_listed_as_checked() {
+    let kb = Knowledge::embedded().expect("knowledge");
+    for (name, what, word) in [
+        ("v2-pregnancy-43-weeks", "pregnancy status", "pregnancy"),
+        (
+            "v2-infection-91-days",
+            "infection status",
+            "serious infection",
+        ),
+    ] {
+        let (resp, _) = evaluate(name, &kb);
+        let c = card_by_topic(&resp, "jaki-sle-conditional");
+        assert_eq!(c.indicator.as_str(), "warning", "{name}");
+        assert!(
+            c.summary.contains(&format!("once {what} is confirmed")),
+            "{}",
+            c.summary
+        );
+        let detail = c.detail.as_deref().unwrap_or("");
+        let checked = detail
+            .lines()
+            .find(|l| l.starts_with("- No VTE"))
+            .expect("checked line");
+        assert!(!checked.contains(word), "{name}: {checked}");
+        assert!(
+            detail.contains(&format!("status unclear: {what}")),
+            "{detail}"
+        );
+    }
+    // A clear record still lists them as checked.
+    let (resp, _) = evaluate("v2-pregnancy-41-weeks", &kb);
+    assert!(!resp.cards.iter().any(|c| c
+        .detail
+        .as_deref()
+        .unwrap_or("")
+        .contains("status unclear")));
+}
+
+/// Only an 11 mg extended-release tofacitinib order is "switched to the 5 mg immediate-release
+/// tablet"; the update keeps the draft's other fields and replaces the product coding.
+#[test]
+fn only_an_extended_release_order_is_switched_and_the_update_keeps_the_draft() {
+    let kb = Knowledge::embedded().expect("knowledge");
+    const SWITCH: &str = "extended-release order is switched";
+    let (resp, _) = evaluate("v2-tofacitinib-egfr-50", &kb);
+    let dose = card_by_topic(&resp, "jaki-dose-adjustment");
+    assert!(!dose.detail.as_deref().unwrap_or("").contains(SWITCH));
+    let (resp, _) = evaluate("v2-tofacitinib-xr-egfr-45", &kb);
+    let dose = card_by_topic(&resp, "jaki-dose-adjustment");
+    assert!(dose.detail.as_deref().unwrap_or("").contains(SWITCH));
+    let updated = dose.suggestions[0].actions[0]
+        .resource
+        .as_ref()
+        .expect("update");
+    let (ctx, _) = load("v2-tofacitinib-xr-egfr-45");
+    let draft = &ctx
+        .orders
+        .iter()
+        .find(|d| d.raw["id"] == updated["id"])
+        .expect("the updated draft")
+        .raw;
+    let coding = &updated["medicationCodeableConcept"]["coding"][0];
+    assert_eq!(coding["code"], "1357541");
+    assert_ne!(
+        draft["medicationCodeableConcept"]["coding"][0]["code"],
+        "1357541"
+    );
+    for key in [
+        "id",
+        "status",
+        "intent",
+        "subject",
+        "authoredOn",
+        "requester",
+    ] {
+        assert_eq!(updated[key], draft[key], "{key} kept");
+    }
+}

@@ -94,7 +94,9 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Option<Card> {
     if d.agent == Agent::Upadacitinib && advice.reduce_reasons.is_empty() {
         lines.push("30 mg once daily is the dose studied in SLE (SLEek), above the 15 mg of the rheumatology labels".into());
     }
+    // Only an 11 mg extended-release order is switched (a twice-daily 5 mg order is not).
     if d.agent == Agent::Tofacitinib
+        && crate::rules::dose::extended_release(rc.order)
         && advice
             .target
             .product

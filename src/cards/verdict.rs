@@ -11,7 +11,7 @@ use super::{
 };
 use crate::cds::card::SelectionBehavior;
 use crate::cds::{Card, Coding, Indicator, Suggestion};
-use crate::facts::Agent;
+use crate::facts::{Agent, PatientFacts};
 use crate::knowledge::evidence::{Cite, Figure};
 use crate::rules::alternatives::Take;
 use crate::rules::{AgentEvidence, Decision, ReasonCode, VerdictKind};
@@ -119,6 +119,10 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Card {
     let kb = rc.kb;
     let name = drug(d.agent);
     let risk_warning = d.verdict.kind == VerdictKind::Conditional && !d.risk.is_empty();
+    let unclear = unclear_statuses(rc.facts);
+    // An unclear status is never reported as checked: the permissive card becomes a warning
+    // that names it "to confirm" (docs/clinical-decisions.md).
+    let to_confirm = d.verdict.kind == VerdictKind::Conditional && !unclear.is_empty();
     let (topic, indicator, summary, advice) = match d.verdict.kind {
         VerdictKind::Contraindicated => (
             Topic::Contraindicated,
@@ -151,6 +155,16 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Card {
                 d.agent.name()
             ),
         ),
+        VerdictKind::Conditional if to_confirm => (
+            Topic::Conditional,
+            Indicator::Warning,
+            format!("{name} may be considered once {} is confirmed", unclear.join(" and ")),
+            format!(
+                "Off-label {} may be considered for refractory SLE only once {} is confirmed: the criteria are met and none of the other checks argues against it.",
+                d.agent.name(),
+                unclear.join(" and ")
+            ),
+        ),
         VerdictKind::Conditional => (
             Topic::Conditional,
             Indicator::Info,
@@ -178,7 +192,7 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Card {
             .chain(risk_lines(d)),
     );
     if d.verdict.kind == VerdictKind::Conditional {
-        section(&mut detail, "Checked", [checked_line()]);
+        section(&mut detail, "Checked", checked_lines(rc.facts));
         section(&mut detail, "Conditions", d.conditions.iter().cloned());
     }
     let mut options: Vec<String> = d
@@ -222,9 +236,61 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Card {
     })
 }
 
+/// The statuses that are unclear (knowledge.md 1 "Dates", 2): named, never reported as
+/// checked.
+fn unclear_statuses(facts: &PatientFacts) -> Vec<&'static str> {
+    let r = &facts.risk;
+    [
+        ("pregnancy status", &r.pregnancy.unclear),
+        ("breast-feeding status", &r.breastfeeding.unclear),
+        ("infection status", &r.infection.unclear),
+    ]
+    .into_iter()
+    .filter(|(_, u)| !u.is_empty())
+    .map(|(n, _)| n)
+    .collect()
+}
+
 /// What the permissive verdict rests on (4.3: never "nothing contraindicates it" without it).
-fn checked_line() -> String {
-    "No VTE, thrombosis risk, TB, serious infection, pregnancy, breast-feeding, hepatitis, severe liver disease, active nephritis or CNS lupus; eGFR and blood counts in range".to_string()
+/// Only what was actually checked is listed: an unclear status is named as such, and
+/// hepatitis without any screening result is "none recorded", not "no hepatitis".
+fn checked_lines(facts: &PatientFacts) -> Vec<String> {
+    let r = &facts.risk;
+    let h = &r.hepatitis;
+    let screened = h.hbsag.is_some() && h.anti_hbc.is_some() && h.hcv_antibody.is_some();
+    let mut no: Vec<&str> = vec!["VTE", "thrombosis risk", "active TB"];
+    no.extend(
+        r.infection
+            .unclear
+            .is_empty()
+            .then_some("serious infection"),
+    );
+    no.extend(r.pregnancy.unclear.is_empty().then_some("pregnancy"));
+    no.extend(
+        r.breastfeeding
+            .unclear
+            .is_empty()
+            .then_some("breast-feeding"),
+    );
+    no.push(if screened {
+        "hepatitis"
+    } else {
+        "hepatitis recorded (screening incomplete)"
+    });
+    no.extend(["severe liver disease", "active nephritis", "CNS lupus"]);
+    let last = no.pop().unwrap_or_default();
+    let mut out = vec![format!(
+        "No {} or {last}; eGFR and blood counts in range",
+        no.join(", ")
+    )];
+    let unclear = unclear_statuses(facts);
+    if !unclear.is_empty() {
+        out.push(format!(
+            "Not checked, status unclear: {}",
+            unclear.join(", ")
+        ));
+    }
+    out
 }
 
 fn evidence_for(d: &Decision) -> (Vec<Figure>, Vec<Cite>) {

@@ -157,7 +157,7 @@ fn regimen(kb: &Knowledge, agent: Agent, mg: f64, per_day: u32) -> Regimen {
 }
 
 /// True when the order is an extended-release product (tofacitinib 11 mg XR).
-fn extended_release(order: &JakOrder) -> bool {
+pub fn extended_release(order: &JakOrder) -> bool {
     let l = order.label.to_lowercase();
     l.contains("extended")
         || l.contains(" xr")
