@@ -601,6 +601,9 @@ V2_FIXTURES = [
      drop("labs", "hcg"), [COND, PRE_INFO], None, None),
     ("v2-live-vaccine", "4.6 live vaccine within 4 weeks", "MMR (CVX 03) 2 weeks ago",
      add("immunizations", vaccine("mmr", "03", "MMR", days_ago(14))), [PRE_WARN, COND], None, None),
+    ("v2-live-vaccine-drafted", "4.6 live vaccine drafted in the same call", "zoster live vaccine (CVX 121) drafted with the JAK order",
+     lambda p: p["extra_drafts"].append(vaccine("zvl-draft", "121", "Zoster vaccine live", days_ago(0))),
+     [PRE_WARN, COND], None, None),
     ("v2-hormonal-vte", "4.6 hormonal VTE risk", "ethinyl estradiol / levonorgestrel active",
      add("medications", med("coc", "ethinyl estradiol 0.03 MG / levonorgestrel 0.15 MG Oral Tablet", None, tablets=1)),
      [PRE_WARN, COND], None, None),
@@ -616,6 +619,7 @@ V2_FIXTURES = [
 
 # Expected cards that changed under version 2, and why (README).
 CHANGED = {
+    "v2-live-vaccine-drafted": "new: a live vaccine drafted in the same call (Immunization or MedicationRequest, CVX live-vaccine) raises the live-vaccine warning",
     "v2-pregnancy-43-weeks": "an unclear pregnancy status is never listed as checked: the permissive card becomes a warning, 'once pregnancy status is confirmed' (same for breast-feeding and infection status)",
     "v2-infection-91-days": "an unclear infection status is never listed as checked: the permissive card becomes a warning, 'once infection status is confirmed'",
     "v2-tofacitinib-egfr-50": "the dose card no longer says an extended-release order is switched (the order is 5 mg twice daily, immediate release)",

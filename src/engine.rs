@@ -25,10 +25,14 @@ pub fn evaluate(
     if orders.is_empty() {
         return CdsResponse::default();
     }
-    let patient_facts = facts::derive(record, kb, today);
+    let mut patient_facts = facts::derive(record, kb, today);
     if patient_facts.sle.is_empty() {
         return CdsResponse::default();
     }
+    patient_facts
+        .risk
+        .live_vaccines
+        .extend(facts::risk::drafted_live_vaccines(ctx, kb, today));
     let drafted: Vec<facts::Agent> = orders.iter().map(|o| o.agent).collect();
     let mut cards = Vec::new();
     // Each pre-treatment item once per response (knowledge.md 4.6).

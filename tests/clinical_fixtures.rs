@@ -45,13 +45,18 @@ fn today() -> NaiveDate {
 /// added to the record, an OperationOutcome counting as data that could not be obtained.
 fn load(name: &str) -> (OrderContext, PatientRecord) {
     let text = std::fs::read_to_string(dir().join(format!("{name}.json"))).expect("fixture");
-    let req: HookRequest = serde_json::from_str(&text).expect("fixture is a hook request");
+    load_text(&text)
+}
+
+fn load_text(text: &str) -> (OrderContext, PatientRecord) {
+    let req: HookRequest = serde_json::from_str(text).expect("fixture is a hook request");
     let drafts: Vec<Value> = req.context["draftOrders"]["entry"]
         .as_array()
         .cloned()
         .unwrap_or_default();
     let mut orders = Vec::new();
     let mut draft_medications = Vec::new();
+    let mut draft_immunizations = Vec::new();
     for entry in drafts {
         let raw_value = entry["resource"].clone();
         let raw = serde_json::value::to_raw_value(&raw_value).expect("raw");
@@ -65,6 +70,7 @@ fn load(name: &str) -> (OrderContext, PatientRecord) {
                 raw: raw_value,
             }),
             Resource::Medication(m) => draft_medications.push(m),
+            Resource::Immunization(i) => draft_immunizations.push(i),
             other => panic!("unexpected draft {}", other.type_name()),
         }
     }
@@ -75,6 +81,7 @@ fn load(name: &str) -> (OrderContext, PatientRecord) {
         orders,
         draft_medications,
         unreadable_drafts: Vec::new(),
+        draft_immunizations,
     };
     let mut record = PatientRecord::default();
     for (key, value) in &req.prefetch {
@@ -386,4 +393,48 @@ fn only_an_extended_release_order_is_switched_and_the_update_keeps_the_draft() {
     ] {
         assert_eq!(updated[key], draft[key], "{key} kept");
     }
+}
+
+/// knowledge.md 4.6: a live vaccine drafted in the same call, as an Immunization or as a
+/// MedicationRequest coded with a live-vaccine CVX code, raises the live-vaccine warning.
+#[test]
+fn a_live_vaccine_drafted_in_the_same_call_is_a_warning() {
+    let kb = Knowledge::embedded().expect("knowledge");
+    let live = |resp: &CdsResponse| {
+        let c = card_by_topic(resp, "jaki-pre-treatment-screening");
+        c.indicator.as_str() == "warning"
+            && c.detail
+                .as_deref()
+                .unwrap_or("")
+                .contains("Zoster vaccine live, drafted in this call")
+    };
+    let (resp, _) = evaluate("v2-live-vaccine-drafted", &kb);
+    assert!(live(&resp), "{}", jak_sle_cds::cards::text::render(&resp));
+    // The same vaccine drafted as a MedicationRequest.
+    let text =
+        std::fs::read_to_string(dir().join("v2-live-vaccine-drafted.json")).expect("fixture");
+    let mut req: Value = serde_json::from_str(&text).expect("json");
+    for e in req["context"]["draftOrders"]["entry"]
+        .as_array_mut()
+        .expect("entries")
+    {
+        let r = &mut e["resource"];
+        if r["resourceType"] == "Immunization" {
+            *r = serde_json::json!({
+                "resourceType": "MedicationRequest", "id": "zvl-draft", "status": "draft",
+                "intent": "order", "subject": r["patient"].clone(),
+                "medicationCodeableConcept": r["vaccineCode"].clone()
+            });
+        }
+    }
+    let (ctx, record) = load_text(&req.to_string());
+    let resp = engine::evaluate(&ctx, &record, &kb, today());
+    assert!(live(&resp), "{}", jak_sle_cds::cards::text::render(&resp));
+    // Without the draft: no live-vaccine line.
+    let (resp, _) = evaluate("v2-pregnancy-41-weeks", &kb);
+    assert!(!resp.cards.iter().any(|c| c
+        .detail
+        .as_deref()
+        .unwrap_or("")
+        .contains("drafted in this call")));
 }

@@ -99,7 +99,7 @@ fn line(item: &PreTreatmentItem, agent: &str) -> String {
                 .join("; ")
         ),
         LiveVaccine { facts: f } => format!(
-            "Live vaccine within 4 weeks ({}): do not combine with {agent}",
+            "Live vaccine within 4 weeks or drafted now ({}): do not combine with {agent}",
             facts(f)
         ),
         HormonalVte { facts: f } => format!(

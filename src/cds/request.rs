@@ -62,6 +62,8 @@ pub struct OrderContext {
     pub draft_medications: Vec<Medication>,
     /// Draft resources that could not be read.
     pub unreadable_drafts: Vec<ParseFailure>,
+    /// Immunizations drafted in the same call (a live vaccine is a pre-treatment warning).
+    pub draft_immunizations: Vec<crate::fhir::model::Immunization>,
 }
 
 /// The request body as sent (`POST /cds-services/{id}`), before hook-specific parsing.
@@ -260,6 +262,7 @@ impl OrderContext {
             orders: Vec::new(),
             draft_medications: Vec::new(),
             unreadable_drafts: Vec::new(),
+            draft_immunizations: Vec::new(),
         };
         for r in resources {
             match r.resource_type {
@@ -281,6 +284,11 @@ impl OrderContext {
                 }
                 Some("Medication") => match parse_typed(r.value) {
                     Ok(Resource::Medication(m)) => ctx.draft_medications.push(m),
+                    Ok(_) => {}
+                    Err(e) => ctx.unreadable_drafts.push(e),
+                },
+                Some("Immunization") => match parse_typed(r.value) {
+                    Ok(Resource::Immunization(m)) => ctx.draft_immunizations.push(m),
                     Ok(_) => {}
                     Err(e) => ctx.unreadable_drafts.push(e),
                 },

@@ -394,3 +394,37 @@ fn hepatic(c: &Index<'_, '_, Condition>) -> Option<HepaticImpairment> {
     sources.extend(decompensation);
     Some(HepaticImpairment { severity, sources })
 }
+
+/// Live vaccines drafted in the same call (knowledge.md 4.6: "or drafted in the same call"):
+/// an Immunization, or a MedicationRequest coded with a live-vaccine CVX code.
+pub fn drafted_live_vaccines(
+    ctx: &crate::cds::OrderContext,
+    kb: &Knowledge,
+    today: NaiveDate,
+) -> Vec<FactSource> {
+    let immunizations = ctx.draft_immunizations.iter().filter_map(|im| {
+        let code = im.vaccine_code.as_ref()?;
+        coding_in(kb, "live-vaccine", code)?;
+        Some(FactSource {
+            reference: reference("Immunization", im.id.as_deref()),
+            date: Some(today),
+            what: format!(
+                "{}, drafted in this call",
+                code.label().unwrap_or("vaccine")
+            ),
+        })
+    });
+    let requests = ctx.orders.iter().filter_map(|o| {
+        let code = o.request.medication_codeable_concept.as_ref()?;
+        coding_in(kb, "live-vaccine", code)?;
+        Some(FactSource {
+            reference: o.reference.clone(),
+            date: Some(today),
+            what: format!(
+                "{}, drafted in this call",
+                code.label().unwrap_or("vaccine")
+            ),
+        })
+    });
+    immunizations.chain(requests).collect()
+}

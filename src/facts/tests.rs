@@ -731,6 +731,7 @@ fn ctx(orders: &[Value], draft_medications: &[Value]) -> OrderContext {
         orders,
         draft_medications,
         unreadable_drafts: Vec::new(),
+        draft_immunizations: Vec::new(),
     }
 }
 
