@@ -622,7 +622,7 @@ CHANGED = {
     "v2-live-vaccine-drafted": "new: a live vaccine drafted in the same call (Immunization or MedicationRequest, CVX live-vaccine) raises the live-vaccine warning",
     "v2-pregnancy-43-weeks": "an unclear pregnancy status is never listed as checked: the permissive card becomes a warning, 'once pregnancy status is confirmed' (same for breast-feeding and infection status)",
     "v2-infection-91-days": "an unclear infection status is never listed as checked: the permissive card becomes a warning, 'once infection status is confirmed'",
-    "v2-tofacitinib-egfr-50": "the dose card no longer says an extended-release order is switched (the order is 5 mg twice daily, immediate release)",
+    "v2-tofacitinib-egfr-50": "the dose card no longer says an extended-release order is switched (the order is 5 mg twice daily, immediate release); its not-recommended card quotes SLE-BRAVE only as 'For the suggested baricitinib' (tofacitinib's own label is linked)",
     "other-upadacitinib-egfr-25": "eGFR 15-<30 is now a 15 mg dose finding for upadacitinib (Rinvoq label), not a renal warning",
     "multi-order": "two JAK drafts in one call are now not recommended (combination); tofacitinib gets its own dose card (eGFR <= 50)",
     "tyk2-deucravacitinib": "one card per order: the separate TYK2 card is retired; the verdict card carries the message",

@@ -438,3 +438,40 @@ fn a_live_vaccine_drafted_in_the_same_call_is_a_warning() {
         .unwrap_or("")
         .contains("drafted in this call")));
 }
+
+/// knowledge.md 4.10: a card cites its ordered agent's evidence; SLE-BRAVE (baricitinib) on
+/// another agent's card only as the evidence of the baricitinib it suggests, labelled so.
+#[test]
+fn another_agents_card_quotes_brave_only_for_its_baricitinib_suggestion() {
+    let kb = Knowledge::embedded().expect("knowledge");
+    let mut seen = 0;
+    for name in expected().keys() {
+        let (resp, _) = evaluate(name, &kb);
+        for c in &resp.cards {
+            if c.summary.to_lowercase().contains("baricitinib") {
+                continue;
+            }
+            for line in
+                jak_sle_cds::cards::audit::evidence_section(c.detail.as_deref().unwrap_or(""))
+            {
+                if line.contains("SLE-BRAVE") {
+                    seen += 1;
+                    assert!(
+                        line.starts_with("- For the suggested baricitinib"),
+                        "{name}: {line}"
+                    );
+                    assert!(
+                        c.suggestions
+                            .iter()
+                            .any(|s| s.label.contains("baricitinib")),
+                        "{name}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        seen > 0,
+        "no labelled baricitinib evidence on another agent's card"
+    );
+}

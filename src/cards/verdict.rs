@@ -216,7 +216,14 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Card {
     // the other sources are links.
     let max_bullets = 1;
     let ev = evidence_max(kb, &figures, &cites, d.agent, max_bullets);
-    section(&mut detail, EVIDENCE_HEADING, ev.bullets);
+    let bullets = ev.bullets.into_iter().map(|b| {
+        if d.agent != Agent::Baricitinib && b.starts_with("SLE-BRAVE") {
+            format!("For the suggested baricitinib: {b}")
+        } else {
+            b
+        }
+    });
+    section(&mut detail, EVIDENCE_HEADING, bullets);
 
     let suggestions = suggestions(d, rc);
     let override_reasons = match d.verdict.kind {
@@ -293,6 +300,13 @@ fn checked_lines(facts: &PatientFacts) -> Vec<String> {
     out
 }
 
+/// The card proposes baricitinib instead of the ordered agent.
+fn suggests_baricitinib(d: &Decision) -> bool {
+    d.alternatives
+        .iter()
+        .any(|a| matches!(a.take, Take::Baricitinib(_)))
+}
+
 fn evidence_for(d: &Decision) -> (Vec<Figure>, Vec<Cite>) {
     let mut figures = Vec::new();
     let mut cites = Vec::new();
@@ -327,8 +341,11 @@ fn evidence_for(d: &Decision) -> (Vec<Figure>, Vec<Cite>) {
             if d.verdict.has(ReasonCode::StandardTherapiesNotExhausted) {
                 figures.push(Figure::EularRefractory);
             }
+            // Another agent's card quotes SLE-BRAVE only as the evidence of the baricitinib
+            // it suggests (labelled so in the card), never as its own (knowledge.md 4.10).
             if d.agent == Agent::Baricitinib
-                || matches!(d.evidence, AgentEvidence::NoSleData { .. })
+                || (matches!(d.evidence, AgentEvidence::NoSleData { .. })
+                    && suggests_baricitinib(d))
             {
                 figures.extend([Figure::BraveISri4, Figure::BraveIISri4]);
             }
