@@ -619,6 +619,8 @@ V2_FIXTURES = [
 
 # Expected cards that changed under version 2, and why (README).
 CHANGED = {
+    "v2-two-jak-drafts": "the specialist-centre referral is said on one card per response, not on each order's card",
+    "v2-anti-hbc-positive": "the HBV DNA line no longer repeats 'anti-HBc positive'; the permissive card's 'Checked' says 'no active hepatitis'",
     "v2-live-vaccine-drafted": "new: a live vaccine drafted in the same call (Immunization or MedicationRequest, CVX live-vaccine) raises the live-vaccine warning",
     "v2-pregnancy-43-weeks": "an unclear pregnancy status is never listed as checked: the permissive card becomes a warning, 'once pregnancy status is confirmed' (same for breast-feeding and infection status)",
     "v2-infection-91-days": "an unclear infection status is never listed as checked: the permissive card becomes a warning, 'once infection status is confirmed'",

@@ -37,8 +37,14 @@ pub fn evaluate(
     let mut cards = Vec::new();
     // Each pre-treatment item once per response (knowledge.md 4.6).
     let mut said: Vec<&'static str> = Vec::new();
+    let mut referred = false;
     for order in &orders {
         let mut decision = rules::decide(&patient_facts, order, kb, &drafted);
+        // The specialist-centre referral once per response, not on every order's card.
+        if referred {
+            decision.refractory_referral = false;
+        }
+        referred |= decision.refractory_referral;
         decision.pretreatment.retain(|i| !said.contains(&i.key()));
         said.extend(decision.pretreatment.iter().map(|i| i.key()));
         let rc = RenderContext {

@@ -475,3 +475,24 @@ fn another_agents_card_quotes_brave_only_for_its_baricitinib_suggestion() {
         "no labelled baricitinib evidence on another agent's card"
     );
 }
+
+/// Nothing said twice across the cards of one response: the specialist-centre referral
+/// (4.8) appears on one card even with two orders (v2-two-jak-drafts, multi-order).
+#[test]
+fn the_referral_is_said_once_per_response() {
+    let kb = Knowledge::embedded().expect("knowledge");
+    for name in expected().keys() {
+        let (resp, _) = evaluate(name, &kb);
+        let n = resp
+            .cards
+            .iter()
+            .filter(|c| {
+                c.detail
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("Rapidly progressive disease")
+            })
+            .count();
+        assert!(n <= 1, "{name}: the referral on {n} cards");
+    }
+}

@@ -7,7 +7,7 @@ use super::actions::{
     suggestion, Parties,
 };
 use super::links::{evidence, EVIDENCE_HEADING};
-use super::{agent_source, build, drug, fact_line, section, CardSpec, RenderContext, Topic};
+use super::{agent_source, build, fact_line, section, CardSpec, RenderContext, Topic};
 use crate::cds::card::SelectionBehavior;
 use crate::cds::{Card, Indicator};
 use crate::facts::{CoTherapyClass, FactSource};
@@ -69,7 +69,7 @@ fn line(item: &PreTreatmentItem, agent: &str) -> String {
             missing.join(", ")
         ),
         HbvReactivation { source } => format!(
-            "Anti-HBc positive, HBsAg negative ({}): check HBV DNA before starting and monitor it (reactivation risk, higher after rituximab)",
+            "HBsAg negative ({}): check HBV DNA before starting and monitor it (reactivation risk, higher after rituximab)",
             fact_line(source)
         ),
         HcvRna { source } => format!("HCV antibody positive ({}): check HCV RNA", fact_line(source)),
@@ -147,7 +147,7 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Option<Card> {
         &parts.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
     );
     let warning = d.pretreatment.iter().any(PreTreatmentItem::is_warning);
-    let mut detail = format!("**Before the first dose of {}:**\n", drug(d.agent));
+    let mut detail = format!("**Before the first dose of {}:**\n", d.agent.name());
     section(
         &mut detail,
         "To do",

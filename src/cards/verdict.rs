@@ -280,7 +280,7 @@ fn checked_lines(facts: &PatientFacts) -> Vec<String> {
             .then_some("breast-feeding"),
     );
     no.push(if screened {
-        "hepatitis"
+        "active hepatitis"
     } else {
         "hepatitis recorded (screening incomplete)"
     });
