@@ -24,6 +24,9 @@ const PATIENT: &str = "log-patient-8e41b0d2";
 const ACCESS_TOKEN: &str = "fhir-access-token-71c0a9e35d";
 /// Patient data inside a resource that cannot be read.
 const UNREADABLE_VALUE: &str = "Jane Unreadable-Doe";
+/// Canary values of the wrong JSON type (serde quotes such values in its messages): a date
+/// as a number, a numeric `valueString`, a numeric subject reference, a numeric code.
+const CANARIES: [&str; 4] = ["19111111", "48151623", "31415926", "27182818"];
 const SERVICE: &str = "/cds-services/jak-sle-order-select";
 
 #[derive(Clone, Default)]
@@ -128,7 +131,15 @@ async fn no_token_jwt_or_patient_id_reaches_the_log_on_any_path() {
             r["prefetch"]["labs"] = json!({"resourceType": "Bundle", "type": "searchset",
                 "entry": [{"resource": {"resourceType": "Observation", "id": "bad-obs",
                     "status": "final", "subject": {"reference": format!("Patient/{PATIENT}")},
-                    "valueQuantity": {"value": format!("{UNREADABLE_VALUE} {PATIENT}")}}}]});
+                    "valueQuantity": {"value": format!("{UNREADABLE_VALUE} {PATIENT}")}}},
+                    {"resource": {"resourceType": "Observation", "id": "bad-date",
+                    "status": "final", "effectiveDateTime": 19111111}},
+                    {"resource": {"resourceType": "Observation", "id": "bad-string",
+                    "status": "final", "valueString": 48151623}},
+                    {"resource": {"resourceType": "Observation", "id": "bad-subject",
+                    "status": "final", "subject": {"reference": 31415926}}},
+                    {"resource": {"resourceType": "Observation", "id": "bad-code",
+                    "status": "final", "code": {"coding": [{"code": 27182818}]}}}]});
             r.to_string()
         }),
         // 412: the FHIR server answers 500 (its body names the patient).
@@ -249,11 +260,17 @@ async fn no_token_jwt_or_patient_id_reaches_the_log_on_any_path() {
         "bearer token rejected",
         "feedback stored",
         "resource skipped: could not be read",
+        // The field path and the expected type, instead of the value.
+        "Observation.effectiveDateTime: expected a string",
+        "Observation.valueString: expected a string",
+        "Observation.subject.reference: expected a string",
+        "Observation.code.coding[0].code: expected a string",
     ] {
         assert!(log.contains(expected), "{expected:?} not logged:\n{log}");
     }
     let mut secrets: Vec<String> =
         vec![PATIENT.into(), ACCESS_TOKEN.into(), UNREADABLE_VALUE.into()];
+    secrets.extend(CANARIES.iter().map(|c| c.to_string()));
     for jwt in &jwts {
         secrets.push(jwt.clone());
         secrets.extend(

@@ -133,8 +133,8 @@ impl Pipeline {
                 record.add(crate::fhir::Resource::Medication(medication));
             }
         }
-        // Skipped resources are counted on the cards; the log says why (type and serde's
-        // located message with quoted input cut out: no patient data).
+        // Skipped resources are counted on the cards; the log says why (the field path and the
+        // type expected there, never the value: no patient data).
         for failure in ctx.unreadable_drafts.iter().chain(&record.unreadable) {
             tracing::warn!(
                 hook_instance = %req.hook_instance,
