@@ -27,6 +27,7 @@ const UNREADABLE_VALUE: &str = "Jane Unreadable-Doe";
 /// Canary values of the wrong JSON type (serde quotes such values in its messages): a date
 /// as a number, a numeric `valueString`, a numeric subject reference, a numeric code.
 const CANARIES: [&str; 4] = ["19111111", "48151623", "31415926", "27182818"];
+const OTHER_PATIENT: &str = "other-patient-3f9a61";
 const SERVICE: &str = "/cds-services/jak-sle-order-select";
 
 #[derive(Clone, Default)]
@@ -92,8 +93,11 @@ async fn no_token_jwt_or_patient_id_reaches_the_log_on_any_path() {
         .and(path("/fhir/Condition"))
         .respond_with(
             ResponseTemplate::new(200).set_body_json(
-                serde_json::from_str::<Value>(&fixture("sandbox-r4-order-select.json")).unwrap()
-                    ["prefetch"]["conditions"]
+                // This patient's conditions (another patient's would be removed: 412).
+                serde_json::from_str::<Value>(
+                    &fixture("sandbox-r4-order-select.json").replace(FIXTURE_PATIENT, PATIENT),
+                )
+                .unwrap()["prefetch"]["conditions"]
                     .clone(),
             ),
         )
@@ -139,7 +143,10 @@ async fn no_token_jwt_or_patient_id_reaches_the_log_on_any_path() {
                     {"resource": {"resourceType": "Observation", "id": "bad-subject",
                     "status": "final", "subject": {"reference": 31415926}}},
                     {"resource": {"resourceType": "Observation", "id": "bad-code",
-                    "status": "final", "code": {"coding": [{"code": 27182818}]}}}]});
+                    "status": "final", "code": {"coding": [{"code": 27182818}]}}},
+                    // Another patient's: removed, counted and logged without its ids.
+                    {"resource": {"resourceType": "Observation", "id": "theirs",
+                    "status": "final", "subject": {"reference": format!("Patient/{OTHER_PATIENT}")}}}]});
             r.to_string()
         }),
         // 412: the FHIR server answers 500 (its body names the patient).
@@ -265,12 +272,14 @@ async fn no_token_jwt_or_patient_id_reaches_the_log_on_any_path() {
         "Observation.valueString: expected a string",
         "Observation.subject.reference: expected a string",
         "Observation.code.coding[0].code: expected a string",
+        "resources not clearly of the hook's patient removed",
     ] {
         assert!(log.contains(expected), "{expected:?} not logged:\n{log}");
     }
     let mut secrets: Vec<String> =
         vec![PATIENT.into(), ACCESS_TOKEN.into(), UNREADABLE_VALUE.into()];
     secrets.extend(CANARIES.iter().map(|c| c.to_string()));
+    secrets.push(OTHER_PATIENT.into());
     for jwt in &jwts {
         secrets.push(jwt.clone());
         secrets.extend(
