@@ -22,6 +22,8 @@ struct CallTrace {
     hook_instance: String,
     patient_id: Option<String>,
     evaluation: Option<Evaluation>,
+    /// Resources of other patients removed, also when the call failed.
+    removed_other_patients: usize,
 }
 
 pub async fn call_service(
@@ -64,6 +66,10 @@ pub async fn call_service(
         ),
         None => (Vec::new(), 0, 0),
     };
+    let removed = trace
+        .evaluation
+        .as_ref()
+        .map_or(trace.removed_other_patients, |e| e.removed_other_patients);
     tracing::info!(
         hook_instance = %trace.hook_instance,
         service_id = %service.id,
@@ -71,6 +77,7 @@ pub async fn call_service(
         latency_ms,
         orders,
         unavailable,
+        removed_other_patients = removed,
         cards = cards.len(),
         "hook call"
     );
@@ -83,6 +90,7 @@ pub async fn call_service(
         cards,
         latency_ms,
         status,
+        removed_other_patients: u64::try_from(removed).unwrap_or(u64::MAX),
     };
     // The cards issued, so that feedback can be joined to their topics in the report.
     let issued = trace
@@ -115,6 +123,7 @@ async fn handle(
         .evaluate(service, &request, today)
         .await
         .map_err(|e| {
+            trace.removed_other_patients = e.removed_other_patients();
             tracing::info!(hook_instance = %request.hook_instance, service_id = %service.id,
                 prefetch_keys = request.prefetch_keys(), reason = %e, "hook call refused");
             ApiError::from(e)

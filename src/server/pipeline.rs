@@ -34,9 +34,20 @@ impl From<HookError> for ApiError {
                 ApiError::BadRequest(e.to_string())
             }
             HookError::Gather(GatherError::ServerNotAllowed) => ApiError::Forbidden(e.to_string()),
-            HookError::Gather(GatherError::PreconditionFailed(reason)) => {
+            HookError::Gather(GatherError::PreconditionFailed(reason))
+            | HookError::Gather(GatherError::OnlyOtherPatients { reason, .. }) => {
                 ApiError::PreconditionFailed(reason)
             }
+        }
+    }
+}
+
+impl HookError {
+    /// Resources of other patients removed before the call failed (for the audit).
+    pub fn removed_other_patients(&self) -> usize {
+        match self {
+            HookError::Gather(e) => e.removed_other_patients(),
+            _ => 0,
         }
     }
 }
@@ -47,6 +58,8 @@ pub struct Evaluation {
     pub response: CdsResponse,
     pub orders: usize,
     pub unavailable: usize,
+    /// Resources removed from the gathered data as not clearly the hook's patient's.
+    pub removed_other_patients: usize,
 }
 
 /// The parts of the service that answer hooks, loaded once at start-up.
@@ -133,8 +146,8 @@ impl Pipeline {
                 record.add(crate::fhir::Resource::Medication(medication));
             }
         }
-        // Skipped resources are counted on the cards; the log says why (type and serde's
-        // located message with quoted input cut out: no patient data).
+        // Skipped resources are counted on the cards; the log says why (the field path and the
+        // type expected there, never the value: no patient data).
         for failure in ctx.unreadable_drafts.iter().chain(&record.unreadable) {
             tracing::warn!(
                 hook_instance = %req.hook_instance,
@@ -149,6 +162,7 @@ impl Pipeline {
             response,
             orders: ctx.orders.len(),
             unavailable: record.unavailable.len(),
+            removed_other_patients: record.removed_other_patients,
         })
     }
 }

@@ -69,6 +69,8 @@ pub struct AuditRecord {
     pub latency_ms: u64,
     /// HTTP status returned.
     pub status: u16,
+    /// Resources removed from the gathered data as not clearly this patient's.
+    pub removed_other_patients: u64,
 }
 
 /// The feedback and audit store. Cheap to clone (a connection pool and the audit queue).
@@ -310,7 +312,7 @@ impl QueuedCall {
 }
 
 /// Columns of one `audit` row.
-const AUDIT_COLUMNS: usize = 9;
+const AUDIT_COLUMNS: usize = 10;
 /// Columns of one `card_issued` row.
 const CARD_COLUMNS: usize = 8;
 /// Most rows per multi-row INSERT (8 × 500 = 4,000 parameters: within SQLite's and
@@ -375,7 +377,7 @@ async fn insert_calls(
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let sql = format!(
             "INSERT INTO audit (id, at, service_id, hook, hook_instance, patient_hash, cards, \
-             latency_ms, status) VALUES {}",
+             latency_ms, status, removed_other_patients) VALUES {}",
             placeholders(params, chunk.len(), AUDIT_COLUMNS)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -390,7 +392,8 @@ async fn insert_calls(
                 .bind(&row.hash)
                 .bind(&row.summary)
                 .bind(i64::try_from(record.latency_ms).unwrap_or(i64::MAX))
-                .bind(i64::from(record.status));
+                .bind(i64::from(record.status))
+                .bind(i64::try_from(record.removed_other_patients).unwrap_or(i64::MAX));
         }
         query.execute(&mut *tx).await?;
     }
