@@ -31,6 +31,11 @@ impl AppState {
     pub fn public_url(&self) -> Option<&str> {
         self.config.server.public_url.as_deref()
     }
+
+    /// Deadline on reading one request body (`limits.body_timeout_ms`).
+    pub fn body_deadline(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.config.limits.body_timeout_ms)
+    }
 }
 
 /// A bound, not yet running server.

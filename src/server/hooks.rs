@@ -110,7 +110,13 @@ async fn handle(
     trace: &mut CallTrace,
 ) -> Result<HttpResponse, ApiError> {
     authorize(req, &state.verifier, state.public_url()).await?;
-    let body = read_limited(req, payload, state.config.server.max_body_bytes).await?;
+    let body = read_limited(
+        req,
+        payload,
+        state.config.server.max_body_bytes,
+        state.body_deadline(),
+    )
+    .await?;
     let request = HookRequest::parse(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     trace.hook_instance = request.hook_instance.clone();
     trace.patient_id = request.patient_id().ok().map(str::to_string);
