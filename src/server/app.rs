@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::knowledge::Knowledge;
 use crate::store::Store;
 
-use super::audience::remember_original_path;
+use super::audience::{check_audience_source, remember_original_path, AudienceSource};
 use super::auth::Verifier;
 use super::cors::cors;
 use super::pipeline::Pipeline;
@@ -25,6 +25,8 @@ pub struct AppState {
     pub store: Store,
     /// The discovery document, serialised once.
     pub discovery: web::Bytes,
+    /// Where the URL tokens must name comes from.
+    pub audience: AudienceSource,
 }
 
 impl AppState {
@@ -60,13 +62,21 @@ impl Application {
         let discovery = web::Bytes::from(pipeline.catalog().discovery_document().to_string());
         let listener = TcpListener::bind(config.server.listen)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen))?;
-        let port = listener.local_addr()?.port();
+        let bound = listener.local_addr()?;
+        let port = bound.port();
+        check_audience_source(&config, bound).map_err(|e| anyhow::anyhow!("config: {e}"))?;
+        let trusted = config
+            .proxy
+            .networks()
+            .map_err(|e| anyhow::anyhow!("config: {e}"))?;
+        let audience = AudienceSource::new(config.server.public_url.as_deref(), trusted, bound);
         let state = web::Data::new(AppState {
             config,
             pipeline,
             verifier,
             store,
             discovery,
+            audience,
         });
         let server = HttpServer::new(move || {
             App::new()

@@ -16,7 +16,7 @@ pub async fn feedback(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state.verifier, state.public_url()).await?;
+    authorize(&req, &state.verifier, &state.audience).await?;
     let service = state
         .pipeline
         .catalog()

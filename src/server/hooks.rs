@@ -35,7 +35,7 @@ pub async fn call_service(
     let Some(service) = state.pipeline.catalog().get(&id) else {
         // Not a call to one of our services: authenticated like any call, then 404, and
         // not audited (the id is the caller's text).
-        if let Err(e) = authorize(&req, &state.verifier, state.public_url()).await {
+        if let Err(e) = authorize(&req, &state.verifier, &state.audience).await {
             return e.error_response();
         }
         tracing::info!(status = 404, "call to an unknown CDS service");
@@ -109,7 +109,7 @@ async fn handle(
     service: &ServiceDefinition,
     trace: &mut CallTrace,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(req, &state.verifier, state.public_url()).await?;
+    authorize(req, &state.verifier, &state.audience).await?;
     let body = read_limited(
         req,
         payload,
