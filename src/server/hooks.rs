@@ -36,7 +36,7 @@ pub async fn call_service(
     let Some(service) = state.pipeline.catalog().get(&id) else {
         // Not a call to one of our services: authenticated like any call, then 404, and
         // not audited (the id is the caller's text).
-        if let Err(e) = authorize(&req, &state.verifier, state.public_url()).await {
+        if let Err(e) = authorize(&req, &state.verifier, &state.audience).await {
             return e.error_response();
         }
         tracing::info!(status = 404, "call to an unknown CDS service");
@@ -110,10 +110,16 @@ async fn handle(
     service: &ServiceDefinition,
     trace: &mut CallTrace,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(req, &state.verifier, state.public_url())
+    authorize(req, &state.verifier, &state.audience)
         .instrument(tracing::info_span!("auth"))
         .await?;
-    let body = read_limited(req, payload, state.config.server.max_body_bytes).await?;
+    let body = read_limited(
+        req,
+        payload,
+        state.config.server.max_body_bytes,
+        state.body_deadline(),
+    )
+    .await?;
     let request = HookRequest::parse(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     trace.hook_instance = request.hook_instance.clone();
     trace.patient_id = request.patient_id().ok().map(str::to_string);

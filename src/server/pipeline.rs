@@ -25,14 +25,19 @@ pub enum HookError {
     HookMismatch { expected: &'static str, got: String },
     #[error(transparent)]
     Gather(#[from] GatherError),
+    #[error(
+        "{count} draft orders in scope; at most {max} are evaluated per call \
+         (limits.max_orders_per_call): send fewer orders per call"
+    )]
+    TooManyOrders { count: usize, max: usize },
 }
 
 impl From<HookError> for ApiError {
     fn from(e: HookError) -> ApiError {
         match e {
-            HookError::Request(_) | HookError::HookMismatch { .. } => {
-                ApiError::BadRequest(e.to_string())
-            }
+            HookError::Request(_)
+            | HookError::HookMismatch { .. }
+            | HookError::TooManyOrders { .. } => ApiError::BadRequest(e.to_string()),
             HookError::Gather(GatherError::ServerNotAllowed) => ApiError::Forbidden(e.to_string()),
             HookError::Gather(GatherError::PreconditionFailed(reason))
             | HookError::Gather(GatherError::OnlyOtherPatients { reason, .. }) => {
@@ -68,6 +73,8 @@ pub struct Pipeline {
     catalog: Arc<ServiceCatalog>,
     knowledge: Arc<Knowledge>,
     gatherer: Gatherer,
+    /// `limits.max_orders_per_call`.
+    max_orders: usize,
 }
 
 /// Where the knowledge and service files come from for `config`.
@@ -97,6 +104,7 @@ impl Pipeline {
             catalog: Arc::new(catalog),
             knowledge: Arc::new(knowledge),
             gatherer: Gatherer::new(&config.fhir),
+            max_orders: config.limits.max_orders_per_call,
         })
     }
 
@@ -130,6 +138,13 @@ impl Pipeline {
             });
         }
         let ctx = OrderContext::from_request(req, service.hook)?;
+        // Each order makes cards: unbounded, one call could make an answer of tens of MB.
+        if ctx.orders.len() > self.max_orders {
+            return Err(HookError::TooManyOrders {
+                count: ctx.orders.len(),
+                max: self.max_orders,
+            });
+        }
         let gather_started = tokio::time::Instant::now();
         let mut record = self
             .gatherer
