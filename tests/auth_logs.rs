@@ -74,6 +74,7 @@ async fn tokens_and_patient_ids_never_reach_the_log() {
             cards: vec![("topic".into(), "critical".into())],
             latency_ms: 12,
             status: 200,
+            removed_other_patients: 0,
         })
         .await
         .unwrap();

@@ -25,18 +25,34 @@ pub enum HookError {
     HookMismatch { expected: &'static str, got: String },
     #[error(transparent)]
     Gather(#[from] GatherError),
+    #[error(
+        "{count} draft orders in scope; at most {max} are evaluated per call \
+         (limits.max_orders_per_call): send fewer orders per call"
+    )]
+    TooManyOrders { count: usize, max: usize },
 }
 
 impl From<HookError> for ApiError {
     fn from(e: HookError) -> ApiError {
         match e {
-            HookError::Request(_) | HookError::HookMismatch { .. } => {
-                ApiError::BadRequest(e.to_string())
-            }
+            HookError::Request(_)
+            | HookError::HookMismatch { .. }
+            | HookError::TooManyOrders { .. } => ApiError::BadRequest(e.to_string()),
             HookError::Gather(GatherError::ServerNotAllowed) => ApiError::Forbidden(e.to_string()),
-            HookError::Gather(GatherError::PreconditionFailed(reason)) => {
+            HookError::Gather(GatherError::PreconditionFailed(reason))
+            | HookError::Gather(GatherError::OnlyOtherPatients { reason, .. }) => {
                 ApiError::PreconditionFailed(reason)
             }
+        }
+    }
+}
+
+impl HookError {
+    /// Resources of other patients removed before the call failed (for the audit).
+    pub fn removed_other_patients(&self) -> usize {
+        match self {
+            HookError::Gather(e) => e.removed_other_patients(),
+            _ => 0,
         }
     }
 }
@@ -47,6 +63,8 @@ pub struct Evaluation {
     pub response: CdsResponse,
     pub orders: usize,
     pub unavailable: usize,
+    /// Resources removed from the gathered data as not clearly the hook's patient's.
+    pub removed_other_patients: usize,
 }
 
 /// The parts of the service that answer hooks, loaded once at start-up.
@@ -55,6 +73,8 @@ pub struct Pipeline {
     catalog: Arc<ServiceCatalog>,
     knowledge: Arc<Knowledge>,
     gatherer: Gatherer,
+    /// `limits.max_orders_per_call`.
+    max_orders: usize,
 }
 
 /// Where the knowledge and service files come from for `config`.
@@ -84,6 +104,7 @@ impl Pipeline {
             catalog: Arc::new(catalog),
             knowledge: Arc::new(knowledge),
             gatherer: Gatherer::new(&config.fhir),
+            max_orders: config.limits.max_orders_per_call,
         })
     }
 
@@ -117,6 +138,13 @@ impl Pipeline {
             });
         }
         let ctx = OrderContext::from_request(req, service.hook)?;
+        // Each order makes cards: unbounded, one call could make an answer of tens of MB.
+        if ctx.orders.len() > self.max_orders {
+            return Err(HookError::TooManyOrders {
+                count: ctx.orders.len(),
+                max: self.max_orders,
+            });
+        }
         let gather_started = tokio::time::Instant::now();
         let mut record = self
             .gatherer
@@ -133,8 +161,8 @@ impl Pipeline {
                 record.add(crate::fhir::Resource::Medication(medication));
             }
         }
-        // Skipped resources are counted on the cards; the log says why (type and serde's
-        // located message with quoted input cut out: no patient data).
+        // Skipped resources are counted on the cards; the log says why (the field path and the
+        // type expected there, never the value: no patient data).
         for failure in ctx.unreadable_drafts.iter().chain(&record.unreadable) {
             tracing::warn!(
                 hook_instance = %req.hook_instance,
@@ -149,6 +177,7 @@ impl Pipeline {
             response,
             orders: ctx.orders.len(),
             unavailable: record.unavailable.len(),
+            removed_other_patients: record.removed_other_patients,
         })
     }
 }

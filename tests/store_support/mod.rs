@@ -158,6 +158,7 @@ pub fn call(when: DateTime<Utc>, patient: Option<&str>) -> AuditRecord {
         patient_id: patient.map(str::to_string),
         cards: Vec::new(),
         latency_ms: 42,
+        removed_other_patients: 0,
         status: 200,
     }
 }
