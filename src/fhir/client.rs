@@ -142,6 +142,10 @@ impl FhirClient {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
+        // The caller's trace goes on to the FHIR server.
+        for (name, value) in crate::server::telemetry::outgoing_headers() {
+            request = request.header(name, value);
+        }
         let exchange = async {
             let mut response = request.send().await.map_err(|_| FetchFailure::Transport)?;
             let status = response.status();
@@ -192,7 +196,10 @@ impl FhirClient {
         let mut url = first;
         let mut followed = 0usize;
         loop {
-            let resource = match self.get(&url, target.token).await {
+            let page_started = Instant::now();
+            let page = self.get(&url, target.token).await;
+            crate::server::metrics::fhir_request(key, page_started);
+            let resource = match page {
                 Ok(r) => r,
                 Err(failure) if out.resources.is_empty() => {
                     log_failure(key, failure, started);

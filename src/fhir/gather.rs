@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
+use tracing::Instrument;
 use url::Url;
 
 use crate::cds::request::HookRequest;
@@ -31,6 +32,7 @@ use super::prefetch::{classify, Missing, Prefetched};
 use super::scope::{keep_this_patient, patient_resources, ThisPatient};
 use super::template::{encode_component, render, TemplateError};
 use super::PatientRecord;
+use crate::server::metrics::{prefetch_key, PrefetchOutcome};
 
 /// Most Medication references fetched for one call.
 const MAX_MEDICATION_REFERENCES: usize = 20;
@@ -149,14 +151,20 @@ impl Gatherer {
             let why = match classify(&req.prefetch, key) {
                 Prefetched::Data(resource) => {
                     match keep_to_patient(key, vec![*resource], patient.as_ref(), &mut record) {
-                        Scoped::Kept => continue,
+                        Scoped::Kept => {
+                            prefetch_key(key, PrefetchOutcome::Prefetched);
+                            continue;
+                        }
                         Scoped::Emptied => {
                             emptied.insert(key.as_str());
                             Missing::Absent
                         }
                     }
                 }
-                Prefetched::NoData => continue,
+                Prefetched::NoData => {
+                    prefetch_key(key, PrefetchOutcome::Null);
+                    continue;
+                }
                 Prefetched::Missing(why) => why,
             };
             if let Missing::Unreadable(failure) = why {
@@ -176,7 +184,8 @@ impl Gatherer {
             match self.server(req)? {
                 Server::Usable(base) => {
                     // Nothing is fetched when a required key is already lost.
-                    fail_if_required(&lost, required, record.removed_other_patients)?;
+                    fail_if_required(&lost, required, record.removed_other_patients)
+                        .inspect_err(|_| count_failed(&lost))?;
                     let target = self.target(&base, req);
                     for (key, result) in self.fetch_all(&to_fetch, target, deadline).await {
                         match result {
@@ -189,7 +198,10 @@ impl Gatherer {
                                 );
                                 if scoped == Scoped::Emptied {
                                     lost.push((key, Unobtainable::OnlyOtherPatients));
-                                } else if fetched.incomplete.is_some() {
+                                } else {
+                                    prefetch_key(key, PrefetchOutcome::Fetched);
+                                }
+                                if scoped == Scoped::Kept && fetched.incomplete.is_some() {
                                     record.unavailable.push(key.to_string());
                                 }
                             }
@@ -211,6 +223,7 @@ impl Gatherer {
         }
 
         lost.sort_by(|a, b| a.0.cmp(b.0));
+        count_failed(&lost);
         fail_if_required(&lost, required, record.removed_other_patients)?;
         record
             .unavailable
@@ -242,7 +255,11 @@ impl Gatherer {
                 log_failure(key, FetchFailure::OffServer, started);
                 return (key, Err(FetchFailure::OffServer));
             };
-            match tokio::time::timeout_at(deadline, self.client.fetch(key, url, target)).await {
+            let query = self
+                .client
+                .fetch(key, url, target)
+                .instrument(tracing::info_span!("gather", query = key));
+            match tokio::time::timeout_at(deadline, query).await {
                 Ok(result) => (key, result),
                 Err(_) => {
                     log_failure(key, FetchFailure::BudgetExceeded, started);
@@ -294,9 +311,14 @@ impl Gatherer {
         let deadline = gather_started + self.budget();
         let reads = urls.iter().map(|url| async move {
             let started = Instant::now();
-            let result = tokio::time::timeout_at(deadline, self.client.get(url, target.token))
+            let read = self
+                .client
+                .get(url, target.token)
+                .instrument(tracing::info_span!("gather", query = "medicationReference"));
+            let result = tokio::time::timeout_at(deadline, read)
                 .await
                 .unwrap_or(Err(FetchFailure::BudgetExceeded));
+            crate::server::metrics::fhir_request("medicationReference", started);
             if let Err(e) = result {
                 log_failure("medicationReference", e, started);
             }
@@ -346,6 +368,13 @@ impl Gatherer {
             return Ok(Server::Unusable(Unobtainable::FetchDisabled));
         }
         Ok(Server::Usable(base))
+    }
+}
+
+/// Count the keys that could not be obtained (metrics).
+fn count_failed(lost: &[(&str, Unobtainable)]) {
+    for (key, _) in lost {
+        prefetch_key(key, PrefetchOutcome::Failed);
     }
 }
 

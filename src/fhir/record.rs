@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use super::model::{
-    Bundle, BundleEntry, Condition, Immunization, Medication, MedicationRequest,
-    MedicationStatement, Observation, ParseFailure, Patient, Resource,
+    Bundle, BundleEntry, Condition, Immunization, Medication, MedicationAdministration,
+    MedicationRequest, MedicationStatement, Observation, ParseFailure, Patient, Resource,
 };
 use super::parse_resource;
 
@@ -16,6 +16,7 @@ pub struct PatientRecord {
     pub observations: Vec<Observation>,
     pub medication_requests: Vec<MedicationRequest>,
     pub medication_statements: Vec<MedicationStatement>,
+    pub medication_administrations: Vec<MedicationAdministration>,
     pub medications: Vec<Medication>,
     pub immunizations: Vec<Immunization>,
     /// Resources present in the data that could not be parsed (type and reason only).
@@ -64,6 +65,11 @@ impl PatientRecord {
                     self.medication_statements.push(m);
                 }
             }
+            Resource::MedicationAdministration(m) => {
+                if fresh(&mut self.seen, key(&m.id, "MedicationAdministration")) {
+                    self.medication_administrations.push(m);
+                }
+            }
             Resource::Medication(m) => {
                 if fresh(&mut self.seen, key(&m.id, "Medication")) {
                     self.medications.push(m);
@@ -97,6 +103,7 @@ impl PatientRecord {
             observations,
             medication_requests,
             medication_statements,
+            medication_administrations,
             medications,
             immunizations,
             unreadable,
@@ -118,6 +125,11 @@ impl PatientRecord {
                 medication_statements
                     .into_iter()
                     .map(Resource::MedicationStatement),
+            )
+            .chain(
+                medication_administrations
+                    .into_iter()
+                    .map(Resource::MedicationAdministration),
             )
             .chain(medications.into_iter().map(Resource::Medication))
             .chain(immunizations.into_iter().map(Resource::Immunization));

@@ -96,6 +96,9 @@ pub fn keep_this_patient(record: &mut PatientRecord, patient: &ThisPatient<'_>) 
     removed += retain_own(&mut record.medication_statements, |m| {
         patient.owns(&m.subject)
     });
+    removed += retain_own(&mut record.medication_administrations, |m| {
+        patient.owns(&m.subject)
+    });
     removed += retain_own(&mut record.immunizations, |i| patient.owns(&i.subject));
     removed
 }
@@ -108,6 +111,7 @@ pub fn patient_resources(record: &PatientRecord) -> usize {
         + record.observations.len()
         + record.medication_requests.len()
         + record.medication_statements.len()
+        + record.medication_administrations.len()
         + record.immunizations.len()
 }
 

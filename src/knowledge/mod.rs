@@ -7,6 +7,7 @@
 
 pub mod drugs;
 pub mod evidence;
+pub mod monitoring;
 pub mod terminology;
 pub mod thresholds;
 
@@ -20,6 +21,7 @@ use serde::Deserialize;
 
 pub use drugs::DrugTable;
 pub use evidence::EvidenceLibrary;
+pub use monitoring::Monitoring;
 pub use terminology::Terminology;
 pub use thresholds::Thresholds;
 
@@ -104,6 +106,10 @@ pub struct DoseProfile {
     pub label: String,
     pub baricitinib_standard_mg: f64,
     pub baricitinib_reduced_mg: f64,
+    /// The reduced dose also applies for age >= 65, boxed-warning risk factors and recurrent
+    /// serious infections (EU SmPC after the 2023 EMA review); the US label has no such step.
+    #[serde(default)]
+    pub risk_step: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -122,6 +128,8 @@ pub struct Knowledge {
     pub terminology: Terminology,
     pub drugs: DrugTable,
     pub evidence: EvidenceLibrary,
+    /// Windows and cut-offs of the monitoring service (patient-view).
+    pub monitoring: Monitoring,
 }
 
 impl Knowledge {
@@ -132,6 +140,8 @@ impl Knowledge {
     ) -> Result<Knowledge, KnowledgeError> {
         let thresholds: Thresholds = files.json("thresholds.json")?;
         thresholds.validate()?;
+        let monitoring: Monitoring = files.json("monitoring.json")?;
+        monitoring.validate()?;
         let profiles: ProfilesFile = files.json("profiles.json")?;
         let profile_name = profile.unwrap_or(&profiles.default).to_string();
         let profile = profiles
@@ -157,6 +167,7 @@ impl Knowledge {
             terminology: Terminology::load(files)?,
             drugs: DrugTable::load(files)?,
             evidence: EvidenceLibrary::load(files)?,
+            monitoring,
         })
     }
 

@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use tracing::Instrument;
 
 use crate::cds::{HookRequest, ServiceDefinition};
 use crate::store::AuditRecord;
@@ -98,7 +99,7 @@ pub async fn call_service(
         .unwrap_or_default();
     // Queued for the background audit writer: a slow or failing store never delays or
     // fails the answer (a full queue drops the record and counts it).
-    state.store.queue_call(record, &issued);
+    tracing::info_span!("store").in_scope(|| state.store.queue_call(record, &issued));
     response
 }
 
@@ -109,7 +110,9 @@ async fn handle(
     service: &ServiceDefinition,
     trace: &mut CallTrace,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(req, &state.verifier, &state.audience).await?;
+    authorize(req, &state.verifier, &state.audience)
+        .instrument(tracing::info_span!("auth"))
+        .await?;
     let body = read_limited(
         req,
         payload,
@@ -131,6 +134,7 @@ async fn handle(
                 prefetch_keys = request.prefetch_keys(), reason = %e, "hook call refused");
             ApiError::from(e)
         })?;
+    super::metrics::cards(&service.id, &evaluation.response.cards, "live");
     let response = HttpResponse::Ok().json(&evaluation.response);
     trace.evaluation = Some(evaluation);
     Ok(response)
