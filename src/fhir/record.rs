@@ -103,6 +103,7 @@ impl PatientRecord {
             observations,
             medication_requests,
             medication_statements,
+            medication_administrations,
             medications,
             immunizations,
             unreadable,
@@ -124,6 +125,11 @@ impl PatientRecord {
                 medication_statements
                     .into_iter()
                     .map(Resource::MedicationStatement),
+            )
+            .chain(
+                medication_administrations
+                    .into_iter()
+                    .map(Resource::MedicationAdministration),
             )
             .chain(medications.into_iter().map(Resource::Medication))
             .chain(immunizations.into_iter().map(Resource::Immunization));
