@@ -25,14 +25,20 @@ pub fn evaluate(
     if patient_facts.sle.is_empty() {
         return CdsResponse::default();
     }
+    let drafted: Vec<facts::Agent> = orders.iter().map(|o| o.agent).collect();
     let mut cards = Vec::new();
+    // Each pre-treatment item once per response (knowledge.md 4.6).
+    let mut said: Vec<&'static str> = Vec::new();
     for order in &orders {
-        let decision = rules::decide(&patient_facts, order, kb);
+        let mut decision = rules::decide(&patient_facts, order, kb, &drafted);
+        decision.pretreatment.retain(|i| !said.contains(&i.key()));
+        said.extend(decision.pretreatment.iter().map(|i| i.key()));
         let rc = RenderContext {
             kb,
             facts: &patient_facts,
             order,
             patient_id: &ctx.patient_id,
+            user_id: ctx.user_id.as_deref(),
             today,
         };
         cards.extend(cards::render(&decision, &rc));

@@ -104,6 +104,10 @@ pub struct DoseProfile {
     pub label: String,
     pub baricitinib_standard_mg: f64,
     pub baricitinib_reduced_mg: f64,
+    /// The reduced dose also applies for age >= 65, boxed-warning risk factors and recurrent
+    /// serious infections (EU SmPC after the 2023 EMA review); the US label has no such step.
+    #[serde(default)]
+    pub risk_step: bool,
 }
 
 #[derive(Debug, Deserialize)]
