@@ -1,10 +1,11 @@
-//! One evaluation: facts from the record, a decision per in-scope order, cards out
-//! (critical first, then warning, then info; order of the drafts within each).
+//! One evaluation: facts from the record, a decision per in-scope order (order hooks) or a
+//! monitoring review of the active JAK/TYK2 therapies (patient-view), cards out (critical
+//! first, then warning, then info; order of the drafts within each).
 
 use chrono::NaiveDate;
 
 use crate::cards::{self, RenderContext};
-use crate::cds::{CdsResponse, OrderContext};
+use crate::cds::{CdsResponse, Hook, OrderContext};
 use crate::facts;
 use crate::fhir::PatientRecord;
 use crate::knowledge::Knowledge;
@@ -17,6 +18,9 @@ pub fn evaluate(
     kb: &Knowledge,
     today: NaiveDate,
 ) -> CdsResponse {
+    if ctx.hook == Hook::PatientView {
+        return monitor(ctx, record, kb, today);
+    }
     let orders = facts::order::classify_orders(ctx, record, kb);
     if orders.is_empty() {
         return CdsResponse::default();
@@ -43,7 +47,36 @@ pub fn evaluate(
         };
         cards.extend(cards::render(&decision, &rc));
     }
-    // Stable: within one indicator the cards keep their order.
+    sorted(cards)
+}
+
+/// patient-view: the same facts, the monitoring rules and cards (knowledge.md 4.11). Silent
+/// without an active JAK/TYK2 therapy, without SLE, or without a finding.
+fn monitor(
+    ctx: &OrderContext,
+    record: &PatientRecord,
+    kb: &Knowledge,
+    today: NaiveDate,
+) -> CdsResponse {
+    let monitoring = facts::therapy::derive(record, kb, &ctx.patient_id);
+    if monitoring.therapies.is_empty() {
+        return CdsResponse::default();
+    }
+    let patient_facts = facts::derive(record, kb, today);
+    if patient_facts.sle.is_empty() {
+        return CdsResponse::default();
+    }
+    let review = rules::monitoring::review(&patient_facts, &monitoring, kb, today);
+    sorted(cards::monitoring::render(
+        &review,
+        kb,
+        &ctx.patient_id,
+        today,
+    ))
+}
+
+/// Critical first, then warning, then info; stable within one indicator.
+fn sorted(mut cards: Vec<crate::cds::Card>) -> CdsResponse {
     cards.sort_by_key(|c| std::cmp::Reverse(c.indicator));
     CdsResponse {
         cards,

@@ -17,7 +17,7 @@ mod fhir_support;
 
 use std::path::{Path, PathBuf};
 
-use common::{assert_spec_conformant_response, spawn_app, test_config, TestApp};
+use common::{assert_spec_conformant_response, cards_of, spawn_app, test_config, TestApp};
 use fhir_support::real_server::FhirTestServer;
 use fhir_support::{build_demo_bundle, full_prefetch};
 use serde_json::{json, Value};
@@ -187,24 +187,6 @@ async fn call(app: &TestApp, service: &str, req: &Value) -> Value {
     let response: Value = serde_json::from_str(&body).expect("JSON response");
     assert_spec_conformant_response(&response);
     response
-}
-
-fn cards_of(response: &Value) -> Vec<(String, String, String)> {
-    response["cards"]
-        .as_array()
-        .expect("cards array")
-        .iter()
-        .map(|c| {
-            (
-                c["indicator"].as_str().unwrap_or_default().to_string(),
-                c["source"]["topic"]["code"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                c["summary"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
 }
 
 fn assert_cards(response: &Value, expected: &[Expected], what: &str) {

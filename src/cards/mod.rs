@@ -11,6 +11,7 @@ pub mod actions;
 pub mod audit;
 pub mod dose;
 pub mod links;
+pub mod monitoring;
 pub mod pretreatment;
 pub mod text;
 pub mod verdict;

@@ -10,6 +10,7 @@ pub mod medications;
 pub mod order;
 pub mod risk;
 pub mod source;
+pub mod therapy;
 pub mod units;
 
 use std::collections::BTreeMap;

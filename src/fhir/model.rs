@@ -341,6 +341,8 @@ pub struct Immunization {
     #[serde(alias = "date")]
     pub occurrence_date_time: Option<FhirDate>,
     pub recorded: Option<FhirDate>,
+    /// Why a not-done vaccination was not given (a declined vaccine counts as addressed).
+    pub status_reason: Option<CodeableConcept>,
     /// DSTU2 only: true when the vaccine was not given.
     pub was_not_given: Option<bool>,
 }

@@ -7,6 +7,7 @@
 
 pub mod drugs;
 pub mod evidence;
+pub mod monitoring;
 pub mod terminology;
 pub mod thresholds;
 
@@ -20,6 +21,7 @@ use serde::Deserialize;
 
 pub use drugs::DrugTable;
 pub use evidence::EvidenceLibrary;
+pub use monitoring::Monitoring;
 pub use terminology::Terminology;
 pub use thresholds::Thresholds;
 
@@ -126,6 +128,8 @@ pub struct Knowledge {
     pub terminology: Terminology,
     pub drugs: DrugTable,
     pub evidence: EvidenceLibrary,
+    /// Windows and cut-offs of the monitoring service (patient-view).
+    pub monitoring: Monitoring,
 }
 
 impl Knowledge {
@@ -136,6 +140,8 @@ impl Knowledge {
     ) -> Result<Knowledge, KnowledgeError> {
         let thresholds: Thresholds = files.json("thresholds.json")?;
         thresholds.validate()?;
+        let monitoring: Monitoring = files.json("monitoring.json")?;
+        monitoring.validate()?;
         let profiles: ProfilesFile = files.json("profiles.json")?;
         let profile_name = profile.unwrap_or(&profiles.default).to_string();
         let profile = profiles
@@ -161,6 +167,7 @@ impl Knowledge {
             terminology: Terminology::load(files)?,
             drugs: DrugTable::load(files)?,
             evidence: EvidenceLibrary::load(files)?,
+            monitoring,
         })
     }
 

@@ -143,12 +143,9 @@ pub fn propose(i: &Input, verdict: &Verdict, evidence: &AgentEvidence) -> Vec<Al
                     take: Take::Baricitinib(*mg),
                 });
             }
-            let untried = |t: Therapy| {
-                i.facts
-                    .therapies_tried
-                    .get(&t)
-                    .is_none_or(|e| !e.assessable)
-            };
+            // Only agents with no record of use: one started too recently to judge is waiting
+            // for its response, not to be ordered again.
+            let untried = |t: Therapy| !i.facts.therapies_tried.contains_key(&t);
             if untried(Therapy::Rituximab) {
                 out.extend(med("rituximab", "rituximab"));
             }

@@ -14,7 +14,8 @@ pub fn factors(i: &Input) -> Vec<(String, Vec<crate::facts::FactSource>)> {
         .as_ref()
         .filter(|a| a.years >= i.kb.thresholds.v2.boxed_warning_age)
     {
-        out.push((format!("age {}", a.years), vec![a.source.clone()]));
+        // The age says it all; its source (Patient.birthDate) stays in the facts for the audit.
+        out.push((format!("age {}", a.years), Vec::new()));
     }
     for (name, f) in [
         ("current or former smoker", &r.smoking),

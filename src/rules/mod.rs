@@ -20,6 +20,7 @@ pub mod hepatic;
 pub mod hepatitis;
 pub mod infection;
 pub mod lupus_nephritis;
+pub mod monitoring;
 pub mod offlabel_bar;
 pub mod other_agents;
 pub mod pregnancy;
@@ -633,6 +634,50 @@ mod tests {
             .insert(Therapy::Anifrolumab, tried(Therapy::Anifrolumab, 30));
         let d = decide1(&f, &order(Agent::Baricitinib, Some(4.0)));
         assert_eq!(d.verdict.kind, VerdictKind::Conditional);
+    }
+
+    #[test]
+    fn a_therapy_started_too_recently_is_not_proposed_again() {
+        let mut f = eligible();
+        f.therapies_tried
+            .insert(Therapy::Rituximab, tried(Therapy::Rituximab, 10));
+        let d = decide1(&f, &order(Agent::Baricitinib, Some(4.0)));
+        assert!(d.verdict.has(ReasonCode::StandardTherapiesNotExhausted));
+        assert!(
+            d.alternatives
+                .iter()
+                .all(|a| !a.label.contains("Rituximab")),
+            "{:?}",
+            d.alternatives
+        );
+        f.therapies_tried.remove(&Therapy::Rituximab);
+        let d = decide1(&f, &order(Agent::Baricitinib, Some(4.0)));
+        assert!(d.alternatives.iter().any(|a| a.label.contains("Rituximab")));
+    }
+
+    #[test]
+    fn severity_criteria_boundaries() {
+        use crate::facts::GlucocorticoidDose;
+        let gc = |mg: f64| GlucocorticoidDose {
+            mg_per_day: mg,
+            sources: vec![src("MedicationRequest/p", "prednisone")],
+            unreadable: vec![],
+        };
+        for (name, mg, sledai, msk, met) in [
+            ("gc 9.9", 9.9, 4.0, false, false),
+            ("gc 10", 10.0, 4.0, false, true),
+            ("sledai 10", 5.0, 10.0, false, false),
+            ("sledai 11", 5.0, 11.0, false, true),
+            ("msk", 5.0, 4.0, true, true),
+        ] {
+            let mut f = eligible();
+            f.glucocorticoid = Some(gc(mg));
+            f.sledai = Some(m(sledai, "points", "SLEDAI-2K"));
+            if msk {
+                f.msk_cutaneous = vec![src("Condition/a", "SLE arthritis")];
+            }
+            assert_eq!(offlabel_bar::assess(&f, kb()).met(), met, "{name}");
+        }
     }
 
     #[test]

@@ -143,7 +143,8 @@ impl Pipeline {
                 "resource skipped: could not be read"
             );
         }
-        let response = engine::evaluate(&ctx, &record, &self.knowledge, today);
+        let response = tracing::info_span!("evaluate")
+            .in_scope(|| engine::evaluate(&ctx, &record, &self.knowledge, today));
         Ok(Evaluation {
             response,
             orders: ctx.orders.len(),

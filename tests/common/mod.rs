@@ -455,3 +455,22 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// (indicator, topic code, summary) of every card of a CDS response, in order.
+pub fn cards_of(response: &Value) -> Vec<(String, String, String)> {
+    response["cards"]
+        .as_array()
+        .expect("cards array")
+        .iter()
+        .map(|c| {
+            (
+                c["indicator"].as_str().unwrap_or_default().to_string(),
+                c["source"]["topic"]["code"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                c["summary"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
