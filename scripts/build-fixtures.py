@@ -242,12 +242,8 @@ def request(name, p):
     prefetch = {
         "patient": {"resourceType": "Patient", "id": pid, "gender": "female", "birthDate": p["birth_date"]},
     }
-    # MedicationAdministrations ride in the medications Bundle (the record takes every resource
-    # of a Bundle; the service's own prefetch template for them is added separately).
-    if p["administrations"] and isinstance(p["medications"], list):
-        p["medications"] = p["medications"] + p["administrations"]
-    for key in ["conditions", "medications", "statements", "labs", "assessments", "immunizations"]:
-        value = p[key]
+    for key in PREFETCH_KEYS:
+        value = p.get(key, [])
         prefetch[key] = value if isinstance(value, dict) and value.get("resourceType") == "OperationOutcome" else bundle(value, pid)
     return {
         "hook": "order-sign",

@@ -117,13 +117,16 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Option<Card> {
             )],
         );
     }
-    let figures: Vec<Figure> = match d.agent {
-        Agent::Baricitinib => vec![Figure::WallaceArthritisRash],
-        Agent::Upadacitinib => vec![Figure::SleekPrimary],
+    let figures: Vec<Figure> = match (d.agent, advice.kind) {
+        (Agent::Baricitinib, DoseAdviceKind::RaiseToStandard) => vec![Figure::WallaceArthritisRash],
+        (Agent::Baricitinib, _) => vec![Figure::OlumiantSmpcDose],
+        (Agent::Upadacitinib, _) => vec![Figure::RinvoqDose],
+        (Agent::Tofacitinib, _) => vec![Figure::XeljanzDose],
         _ => Vec::new(),
     };
     let cites: Vec<Cite> = match d.agent {
         Agent::Baricitinib => vec![Cite::OlumiantSmpc],
+        Agent::Upadacitinib => vec![Cite::Sleek],
         _ => Vec::new(),
     };
     let ev = evidence(kb, &figures, &cites, d.agent);

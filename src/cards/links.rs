@@ -54,6 +54,11 @@ pub fn evidence_max(
         }
     }
     let mut links: Vec<Link> = Vec::new();
+    // The agent's own label is always linked (it is the card's source), even when a bullet
+    // quotes it.
+    if let Some(l) = kb.evidence.label(agent) {
+        links.push(Link::absolute(clean_label(&l.label), l.url.clone()));
+    }
     let mut push = |label: &str, url: &str| {
         if links.len() < LINKS_MAX
             && !bullet_urls.iter().any(|u| u == url)
@@ -62,9 +67,7 @@ pub fn evidence_max(
             links.push(Link::absolute(clean_label(label), url));
         }
     };
-    if let Some(l) = kb.evidence.label(agent) {
-        push(&l.label, &l.url);
-    }
+
     for c in cites {
         let s = kb.evidence.source(*c);
         push(&s.label, &s.url);
@@ -119,7 +122,7 @@ mod tests {
         assert!(e.links.iter().all(|x| x.link_type == "absolute"));
         assert!(e.links[0].url.contains("tofacitinib"), "{:?}", e.links);
         for b in &e.bullets {
-            assert!(!e.links.iter().any(|l| b.contains(&l.url)), "{b}");
+            assert!(!e.links.iter().skip(1).any(|l| b.contains(&l.url)), "{b}");
         }
     }
 }

@@ -230,18 +230,30 @@ fn checked_line() -> String {
 fn evidence_for(d: &Decision) -> (Vec<Figure>, Vec<Cite>) {
     let mut figures = Vec::new();
     let mut cites = Vec::new();
+    if !d.risk.is_empty() && d.verdict.kind != VerdictKind::Contraindicated {
+        // 4.3b: MACE in the integrated SLE safety analysis; the boxed warning and EMA 2023.
+        figures.push(Figure::SafetyMaceVte);
+        cites.extend([Cite::BoxedWarning, Cite::Ema2023]);
+    }
     match d.evidence {
         AgentEvidence::Upadacitinib => {
             figures.push(Figure::SleekPrimary);
             cites.push(Cite::SelectSle);
         }
-        AgentEvidence::Tyk2Investigational => cites.push(Cite::Tyk2Trials),
+        AgentEvidence::Tyk2Investigational => {
+            figures.push(Figure::PaisleyStatus);
+            cites.push(Cite::Tyk2Trials);
+        }
         AgentEvidence::Baricitinib | AgentEvidence::NoSleData { .. } => {}
     }
     match d.verdict.kind {
         VerdictKind::Contraindicated => {
             if d.verdict.has(ReasonCode::ActiveLupusNephritis) {
-                cites.push(Cite::Acr2024Ln);
+                figures.push(Figure::AcrLnRegimens);
+                cites.extend([Cite::Kdigo2024Ln, Cite::Regency]);
+            }
+            if d.verdict.has(ReasonCode::VteHistory) || d.verdict.has(ReasonCode::ThrombosisRisk) {
+                cites.push(Cite::BoxedWarning);
             }
             cites.push(Cite::Eular2023);
         }
@@ -254,21 +266,13 @@ fn evidence_for(d: &Decision) -> (Vec<Figure>, Vec<Cite>) {
             {
                 figures.extend([Figure::BraveISri4, Figure::BraveIISri4]);
             }
-            figures.push(Figure::EularRefractory);
             cites.push(Cite::NoSleApproval);
         }
         VerdictKind::Conditional => {
-            if !d.risk.is_empty() {
-                figures.push(Figure::SafetyInfectionsZoster);
-            }
             if d.agent == Agent::Baricitinib {
                 figures.push(Figure::BraveISri4);
             }
             figures.push(Figure::SafetyInfectionsZoster);
-            if d.agent == Agent::Baricitinib {
-                figures.push(Figure::BraveIISri4);
-            }
-            figures.push(Figure::SaeRelativeRisk);
             cites.push(Cite::NoSleApproval);
         }
     }

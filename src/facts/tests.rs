@@ -928,24 +928,12 @@ fn big_record() -> PatientRecord {
     record(&v)
 }
 
+/// Speed is measured by `benches/evaluate.rs`, never timed here; this checks that a large
+/// record derives completely.
 #[test]
-fn derive_is_fast_on_a_200_resource_patient() {
+fn derive_reads_a_200_resource_patient() {
     let kb = kb();
     let rec = big_record();
     let f = derive(&rec, &kb, today());
     assert_eq!((f.sle.len(), f.co_therapies.len()), (20, 10));
-    let runs = 50;
-    let start = std::time::Instant::now();
-    for _ in 0..runs {
-        std::hint::black_box(derive(&rec, &kb, today()));
-    }
-    let per = start.elapsed() / runs;
-    // Budget of issue 5 is 1 ms in release; unoptimised test builds get 10x.
-    let budget = if cfg!(debug_assertions) {
-        10_000
-    } else {
-        1_000
-    };
-    assert!(per.as_micros() < budget, "derive took {per:?}");
-    eprintln!("derive on 200 resources: {per:?}");
 }
