@@ -1,5 +1,6 @@
 //! One evaluation: facts from the record, a decision per in-scope order, cards out
-//! (critical first, then warning, then info; order of the drafts within each).
+//! (critical first, then warning, then info; order of the drafts within each), each card
+//! carrying the knowledge version as a CDS Hooks `extension`.
 
 use chrono::NaiveDate;
 
@@ -36,6 +37,11 @@ pub fn evaluate(
             today,
         };
         cards.extend(cards::render(&decision, &rc));
+    }
+    // Every card names the knowledge that produced it, so feedback joins to it.
+    let extension = kb.version.extension();
+    for card in &mut cards {
+        card.extension = Some(extension.clone());
     }
     // Stable: within one indicator the cards keep their order.
     cards.sort_by_key(|c| std::cmp::Reverse(c.indicator));

@@ -194,6 +194,7 @@ pub fn build(spec: CardSpec, kb: &Knowledge) -> Card {
         suggestions: spec.suggestions,
         override_reasons: spec.override_reasons,
         links: spec.links,
+        extension: None,
     }
 }
 

@@ -52,7 +52,14 @@ impl Application {
             );
         }
         let store = Store::open(&config.store).await?;
-        let discovery = web::Bytes::from(pipeline.catalog().discovery_document().to_string());
+        pipeline.log_modes();
+        let extension = pipeline.knowledge().version.extension();
+        let discovery = web::Bytes::from(
+            pipeline
+                .catalog()
+                .discovery_document(&extension)
+                .to_string(),
+        );
         let listener = TcpListener::bind(config.server.listen)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen))?;
         let port = listener.local_addr()?.port();

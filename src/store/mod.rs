@@ -23,10 +23,10 @@ use sqlx::{AnyPool, Executor};
 
 use crate::cds::feedback::FeedbackItem;
 use crate::cds::Card;
-use crate::config::StoreSettings;
+use crate::config::{ServiceMode, StoreSettings};
 
 pub use audit_queue::QUEUE_CAPACITY as AUDIT_QUEUE_CAPACITY;
-pub use report::{ReasonCount, Report, TopicReport};
+pub use report::{LatencyReport, ReasonCount, Report, TopicReport, WeeklyCount};
 
 use audit_queue::AuditQueue;
 
@@ -67,6 +67,10 @@ pub struct AuditRecord {
     pub latency_ms: u64,
     /// HTTP status returned.
     pub status: u16,
+    /// The service's mode: for a silent call, `cards` are those that would have been shown.
+    pub mode: ServiceMode,
+    /// The knowledge version label ([`crate::knowledge::KnowledgeVersion::label`]).
+    pub knowledge_version: String,
 }
 
 /// The feedback and audit store. Cheap to clone (a connection pool and the audit queue).
@@ -288,11 +292,11 @@ impl QueuedCall {
 }
 
 /// Columns of one `audit` row.
-const AUDIT_COLUMNS: usize = 9;
+const AUDIT_COLUMNS: usize = 11;
 /// Columns of one `card_issued` row.
-const CARD_COLUMNS: usize = 8;
-/// Most rows per multi-row INSERT (8 × 500 = 4,000 parameters: within SQLite's and
-/// PostgreSQL's limits).
+const CARD_COLUMNS: usize = 10;
+/// Most rows per multi-row INSERT (11 × 500 = 5,500 parameters: within SQLite's (32,766)
+/// and PostgreSQL's (65,535) limits).
 const ROWS_PER_INSERT: usize = 500;
 
 /// How the bind parameters of a generated statement are written.
@@ -353,7 +357,7 @@ async fn insert_calls(
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let sql = format!(
             "INSERT INTO audit (id, at, service_id, hook, hook_instance, patient_hash, cards, \
-             latency_ms, status) VALUES {}",
+             latency_ms, status, mode, knowledge_version) VALUES {}",
             placeholders(params, chunk.len(), AUDIT_COLUMNS)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -368,14 +372,16 @@ async fn insert_calls(
                 .bind(&row.hash)
                 .bind(&row.summary)
                 .bind(i64::try_from(record.latency_ms).unwrap_or(i64::MAX))
-                .bind(i64::from(record.status));
+                .bind(i64::from(record.status))
+                .bind(record.mode.as_str())
+                .bind(&record.knowledge_version);
         }
         query.execute(&mut *tx).await?;
     }
     for chunk in cards.chunks(ROWS_PER_INSERT) {
         let sql = format!(
             "INSERT INTO card_issued (audit_id, ordinal, card_uuid, service_id, topic, \
-             indicator, hook_instance, issued_at) VALUES {}",
+             indicator, hook_instance, issued_at, mode, knowledge_version) VALUES {}",
             placeholders(params, chunk.len(), CARD_COLUMNS)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -388,7 +394,9 @@ async fn insert_calls(
                 .bind(&card.topic)
                 .bind(&card.indicator)
                 .bind(&row.call.record.hook_instance)
-                .bind(&row.at);
+                .bind(&row.at)
+                .bind(row.call.record.mode.as_str())
+                .bind(&row.call.record.knowledge_version);
         }
         query.execute(&mut *tx).await?;
     }
