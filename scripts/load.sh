@@ -13,6 +13,12 @@
 #             thread: it, not the service, bounds this mode's throughput); prints the gather
 #             time over the slowest query per call, then freezes the FHIR server (SIGSTOP) and
 #             checks that calls still return within fhir.budget_ms.
+#   compare   auth off, side by side with the "JSON-parse floor" peer (scripts/json-floor: a
+#             minimal Express service that parses the same body with express.json and answers
+#             no cards, as the Node reference CDS service does): ROUNDS alternate runs of
+#             each on the same request and the same cores, then the ratio of their req/s.
+#
+# `all` runs off, auth and fallback (compare is run on its own: it installs Express).
 #
 # Besides wrk's figures each mode prints the service's CPU time per request
 # (service_cpu_ms_per_req: user + system time of the service process over the run ÷
@@ -25,7 +31,7 @@ CONNS=${3:-32}
 THREADS=2
 PORT=${LOAD_PORT:-18080}
 WORK=$(mktemp -d)
-trap 'kill -CONT ${FHIR_PID:-} 2>/dev/null; kill ${SVC_PID:-} ${FHIR_PID:-} 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill -CONT ${FHIR_PID:-} 2>/dev/null; kill ${SVC_PID:-} ${FHIR_PID:-} ${FLOOR_PID:-} 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 if ! command -v wrk >/dev/null; then
   echo "== installing wrk (Debian package)"
@@ -71,7 +77,7 @@ service_ticks() { awk '{print $14 + $15}' "/proc/$SVC_PID/stat"; }
 machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 
 run_wrk() { # $1 = label, $2 = body file, $3 = token file or "", $4 = connections
-  local url="http://127.0.0.1:$PORT/cds-services/jak-sle-order-select"
+  local url="${WRK_URL:-http://127.0.0.1:$PORT/cds-services/jak-sle-order-select}"
   local conns=${4:-$CONNS} threads=$THREADS
   [ "$conns" -lt "$threads" ] && threads=$conns
   echo "== $1: wrk -t$threads -c$conns -d${DURATION}s"
@@ -148,11 +154,42 @@ mode_fallback() {
   wait "$FHIR_PID" 2>/dev/null || true; FHIR_PID=
 }
 
+# RESULT line of the last run_wrk as "req_s" (wrk's figure).
+last_req_s() { grep -oE ' rps=[0-9.]+' "$WORK/last.out" | tail -1 | cut -d= -f2; }
+
+mode_compare() {
+  local rounds=${ROUNDS:-3} floor_port=$((PORT + 1)) node=scripts/json-floor/node_modules/.bin/node
+  (cd scripts/json-floor && { [ -d node_modules ] || npm ci --silent --no-audit --no-fund; })
+  "$node" scripts/json-floor/server.mjs "$floor_port" > "$WORK/floor.log" 2>&1 &
+  FLOOR_PID=$!
+  for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$floor_port/healthz" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  start_service false '[]'
+  local ours=() floor=() r
+  for r in $(seq 1 "$rounds"); do
+    WRK_URL="http://127.0.0.1:$PORT/cds-services/jak-sle-order-select" \
+      run_wrk "round $r: jak-sle-cds (auth off)" fixtures/perf/realistic-order-select.json "" | tee "$WORK/last.out"
+    ours+=("$(last_req_s)")
+    WRK_URL="http://127.0.0.1:$floor_port/cds-services/jak-sle-order-select" \
+      run_wrk "round $r: Express JSON-parse floor" fixtures/perf/realistic-order-select.json "" | tee "$WORK/last.out"
+    floor+=("$(last_req_s)")
+  done
+  stop_service
+  kill "$FLOOR_PID" 2>/dev/null || true; wait "$FLOOR_PID" 2>/dev/null || true; FLOOR_PID=
+  awk -v a="${ours[*]}" -v b="${floor[*]}" 'BEGIN {
+    n = split(a, x, " "); split(b, y, " "); sx = 0; sy = 0
+    for (i = 1; i <= n; i++) { sx += x[i]; sy += y[i] }
+    printf "RESULT compare jak_sle_cds_req_s=%.0f floor_req_s=%.0f ratio=%.2f (mean of %d rounds each)\n", sx / n, sy / n, sy ? sx / sy : 0, n }'
+}
+
 echo "machine: $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 case "$MODE" in
   off) mode_off ;;
   auth) mode_auth ;;
   fallback) mode_fallback ;;
+  compare) mode_compare ;;
   all) mode_off; mode_auth; mode_fallback ;;
   *) echo "unknown mode $MODE"; exit 2 ;;
 esac

@@ -1,13 +1,16 @@
 //! Typed configuration (TOML); every key optional with a safe default. See README
-//! "Configuration" for the file format.
+//! "Configuration" for the file format; every key can also be set from the environment
+//! ([`env`], docs/operations.md).
+
+pub mod env;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub server: ServerSettings,
@@ -15,12 +18,13 @@ pub struct Config {
     pub fhir: FhirSettings,
     pub store: StoreSettings,
     pub knowledge: KnowledgeSettings,
+    pub metrics: MetricsSettings,
     /// Per-service settings by service id (`[services."jak-sle-order-sign"] mode = "silent"`).
     pub services: BTreeMap<String, ServiceSettings>,
 }
 
 /// How a service takes part (docs/governance.md).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ServiceMode {
     /// Cards are returned (the default).
@@ -42,13 +46,13 @@ impl ServiceMode {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServiceSettings {
     pub mode: ServiceMode,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerSettings {
     pub listen: SocketAddr,
@@ -68,7 +72,7 @@ impl Default for ServerSettings {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthSettings {
     pub required: bool,
@@ -93,7 +97,7 @@ impl Default for AuthSettings {
 }
 
 /// A trusted CDS client.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct IssuerSettings {
     pub iss: String,
@@ -108,7 +112,7 @@ pub struct IssuerSettings {
     pub jku: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FhirSettings {
     /// Patterns for `fhirServer`: "https://fhir.example.org/*", "http://127.0.0.1:*".
@@ -133,7 +137,7 @@ impl Default for FhirSettings {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreSettings {
     /// "sqlite://data/jak-sle-cds.db" or "postgres://user@host/db".
@@ -152,13 +156,22 @@ impl Default for StoreSettings {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KnowledgeSettings {
     /// A directory replacing the embedded hooks/ files.
     pub dir: Option<PathBuf>,
     /// Dose profile: "trial" (default) or "us-label".
     pub profile: Option<String>,
+}
+
+/// The Prometheus metrics listener (docs/operations.md).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Address of the `/metrics` listener, e.g. "0.0.0.0:9464". Default: no metrics
+    /// listener. Never the API listener.
+    pub listen: Option<SocketAddr>,
 }
 
 /// Why a configuration file could not be used. Every variant names the file.
@@ -168,6 +181,24 @@ pub enum ConfigError {
     Read { file: String, reason: String },
     #[error("config file {file}: {reason}")]
     Invalid { file: String, reason: String },
+    /// A `JAK_SLE_CDS__…` variable is unusable, or the configuration it makes is invalid.
+    #[error("configuration from the environment: {0}")]
+    Environment(String),
+}
+
+/// The effective configuration and the environment variables that went into it.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    pub overrides: Vec<env::Override>,
+}
+
+impl Loaded {
+    /// The effective configuration as TOML, secrets masked (`check-config`).
+    pub fn masked_toml(&self) -> String {
+        let tree = toml::Table::try_from(&self.config).unwrap_or_default();
+        env::masked(tree, &self.overrides)
+    }
 }
 
 impl Config {
@@ -192,6 +223,51 @@ impl Config {
             .check()
             .map_err(|reason| ConfigError::Invalid { file, reason })?;
         Ok(config)
+    }
+
+    /// The configuration of the file at `path` (or the defaults) with the process's
+    /// `JAK_SLE_CDS__…` variables over it, checked.
+    pub fn load_from_environment(path: Option<&Path>) -> Result<Loaded, ConfigError> {
+        let vars = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+        Config::load_with_env(path, vars)
+    }
+
+    /// [`Config::load_from_environment`] with the variables given.
+    pub fn load_with_env(
+        path: Option<&Path>,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Loaded, ConfigError> {
+        let from_file = match path {
+            Some(p) => Config::load(p)?,
+            None => Config::default(),
+        };
+        let defaults = toml::Table::try_from(Config::default()).unwrap_or_default();
+        let overrides = env::overrides(vars, &defaults).map_err(ConfigError::Environment)?;
+        if overrides.is_empty() {
+            return Ok(Loaded {
+                config: from_file,
+                overrides,
+            });
+        }
+        // Over the file as written (not its defaults), so that absent keys keep serde's.
+        let mut tree = match path {
+            Some(p) => std::fs::read_to_string(p)
+                .ok()
+                .and_then(|t| t.parse::<toml::Table>().ok())
+                .unwrap_or_default(),
+            None => toml::Table::new(),
+        };
+        env::apply(&mut tree, &overrides).map_err(ConfigError::Environment)?;
+        let names: Vec<&str> = overrides.iter().map(|o| o.var.as_str()).collect();
+        let named = |reason: String| {
+            ConfigError::Environment(format!("{reason} (variables: {})", names.join(", ")))
+        };
+        let config: Config = toml::Value::Table(tree)
+            .try_into()
+            .map_err(|e: toml::de::Error| named(e.to_string().trim_end().to_string()))?;
+        config.check().map_err(named)?;
+        Ok(Loaded { config, overrides })
     }
 
     /// Checks serde cannot express: values that parse but cannot work.
@@ -222,6 +298,11 @@ impl Config {
         }
         if self.fhir.timeout_ms == 0 || self.fhir.budget_ms == 0 {
             return Err("fhir.timeout_ms and fhir.budget_ms: must be greater than 0".into());
+        }
+        if let Some(metrics) = self.metrics.listen {
+            if metrics.port() != 0 && metrics.port() == self.server.listen.port() {
+                return Err("metrics.listen: must not be the API port (server.listen)".into());
+            }
         }
         crate::fhir::allow::AllowList::parse(&self.fhir.allowed_servers)
             .map_err(|e| format!("fhir.allowed_servers: {e}"))?;

@@ -58,6 +58,12 @@ enum Command {
         #[arg(long)]
         today: Option<NaiveDate>,
     },
+    /// Print the effective configuration (file, then `JAK_SLE_CDS__…` variables over it)
+    /// with secrets masked; exit non-zero when it is invalid.
+    CheckConfig {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Summarise stored feedback and audit records for the CDS committee, per knowledge
     /// version (live and silent cards apart).
     Report {
@@ -147,6 +153,7 @@ async fn main() -> ExitCode {
             today,
             config,
         } => cohort(&bulk, &out, &agent, dose_mg, today, config.as_deref()),
+        Command::CheckConfig { config } => check_config(config.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -170,11 +177,16 @@ fn init_tracing() {
     }
 }
 
+/// The file's configuration (or the defaults) with the environment's over it.
 fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
-    match path {
-        Some(p) => Ok(Config::load(p)?),
-        None => Ok(Config::default()),
-    }
+    Ok(Config::load_from_environment(path)?.config)
+}
+
+fn check_config(path: Option<&Path>) -> anyhow::Result<()> {
+    let loaded = Config::load_from_environment(path)?;
+    load_knowledge(&loaded.config)?;
+    print!("{}", loaded.masked_toml());
+    Ok(())
 }
 
 async fn serve(config: Option<&Path>, listen: Option<std::net::SocketAddr>) -> anyhow::Result<()> {

@@ -1,4 +1,4 @@
-//! The CDS Hooks sandbox demo (README, "Try it in the CDS Hooks sandbox"), end to end, so the cards the README promises
+//! The CDS Hooks sandbox demo (docs/sandbox.md), end to end, so the cards docs/sandbox.md promises
 //! are the cards the service gives.
 //!
 //! The demo Bundle is rebuilt for today (`python3 scripts/build-demo.py <today> --out …`, the
@@ -9,7 +9,7 @@
 //! order-select without prefetch or with only the patient, order-sign without prefetch or with
 //! every key filled. Each patient × drug must give the documented cards (indicator, topic,
 //! summary) in every variant, and every documented summary must appear verbatim in
-//! that section of README.md. Needs Node.js/npm (see
+//! docs/sandbox.md. Needs Node.js/npm (see
 //! tests/fhir_server_real.rs) and python3.
 
 mod common;
@@ -24,7 +24,7 @@ use fhir_support::service_templates;
 use serde_json::{json, Value};
 
 const RXNORM: &str = "http://www.nlm.nih.gov/research/umls/rxnorm";
-const README_HEADING: &str = "Try it in the CDS Hooks sandbox";
+const DOC_HEADING: &str = "# Try it in the CDS Hooks sandbox";
 
 /// A drug as the sandbox's medication list offers it.
 struct SandboxDrug {
@@ -44,7 +44,7 @@ const RUXOLITINIB: SandboxDrug = SandboxDrug {
 /// One expected card: indicator, topic code, summary (verbatim).
 type Expected = (&'static str, &'static str, &'static str);
 
-/// What the README promises for each demo patient and sandbox drug.
+/// What docs/sandbox.md promises for each demo patient and sandbox drug.
 fn expected(patient: &str, drug: &SandboxDrug) -> Vec<Expected> {
     let tofa = drug.code == TOFACITINIB.code;
     match patient {
@@ -121,7 +121,7 @@ const BARICITINIB_REFRAC: [Expected; 3] = [
     ),
 ];
 
-/// Suggestion labels the README names, per patient (same for both sandbox drugs).
+/// Suggestion labels docs/sandbox.md names, per patient (same for both sandbox drugs).
 fn expected_suggestions(patient: &str) -> &'static [&'static str] {
     match patient {
         "jak-demo-refrac" => &["Replace with baricitinib 2 mg once daily"],
@@ -351,7 +351,7 @@ async fn sandbox_calls_on_the_demo_patients_give_the_documented_cards() {
         "a draft without a drug gets no cards"
     );
 
-    // The baricitinib request of the README (`evaluate` in the docs; the same pipeline here).
+    // The baricitinib request of docs/sandbox.md (`evaluate` in the docs; the same pipeline here).
     let mut req = read_json(&repo("fixtures/demo/refrac-baricitinib-order-select.json"));
     assert_eq!(req["fhirServer"], "http://localhost:8090/fhir");
     req["fhirServer"] = json!(server.base);
@@ -385,7 +385,7 @@ async fn sandbox_calls_on_the_demo_patients_give_the_documented_cards() {
 }
 
 /// Every summary and suggestion the test expects is written verbatim (up to line wrapping) in
-/// the README's section "Try it in the CDS Hooks sandbox".
+/// docs/sandbox.md.
 #[test]
 fn the_documentation_lists_the_cards_the_service_gives() {
     let mut summaries: Vec<&str> = BARICITINIB_REFRAC.iter().map(|(_, _, s)| *s).collect();
@@ -395,12 +395,12 @@ fn the_documentation_lists_the_cards_the_service_gives() {
         }
         summaries.extend(expected_suggestions(patient).iter().copied());
     }
-    let readme = repo("README.md");
+    let guide = repo("docs/sandbox.md");
     assert!(
-        std::fs::read_to_string(&readme).is_ok_and(|t| t.contains(README_HEADING)),
-        "README.md has the section {README_HEADING:?}"
+        std::fs::read_to_string(&guide).is_ok_and(|t| t.contains(DOC_HEADING)),
+        "docs/sandbox.md has the heading {DOC_HEADING:?}"
     );
-    for doc in [readme] {
+    for doc in [guide] {
         // Markdown wraps lines: compare with runs of whitespace as one space.
         let text = std::fs::read_to_string(&doc)
             .expect("doc readable")

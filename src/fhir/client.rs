@@ -192,7 +192,10 @@ impl FhirClient {
         let mut url = first;
         let mut followed = 0usize;
         loop {
-            let resource = match self.get(&url, target.token).await {
+            let page_started = Instant::now();
+            let page = self.get(&url, target.token).await;
+            crate::server::metrics::fhir_request(key, page_started);
+            let resource = match page {
                 Ok(r) => r,
                 Err(failure) if out.resources.is_empty() => {
                     log_failure(key, failure, started);

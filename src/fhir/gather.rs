@@ -31,6 +31,7 @@ use super::prefetch::{classify, Missing, Prefetched};
 use super::scope::{drop_other_patients, template_type};
 use super::template::{encode_component, render, TemplateError};
 use super::PatientRecord;
+use crate::server::metrics::{prefetch_key, PrefetchOutcome};
 
 /// Most Medication references fetched for one call.
 const MAX_MEDICATION_REFERENCES: usize = 20;
@@ -119,8 +120,11 @@ impl Gatherer {
 
         for (key, template) in templates {
             match classify(&req.prefetch, key) {
-                Prefetched::Data(resource) => record.add(*resource),
-                Prefetched::NoData => {}
+                Prefetched::Data(resource) => {
+                    prefetch_key(key, PrefetchOutcome::Prefetched);
+                    record.add(*resource)
+                }
+                Prefetched::NoData => prefetch_key(key, PrefetchOutcome::Null),
                 Prefetched::Missing(why) => {
                     if let Missing::Unreadable(failure) = why {
                         record.unreadable.push(failure);
@@ -143,11 +147,12 @@ impl Gatherer {
             match self.server(req)? {
                 Server::Usable(base) => {
                     // Nothing is fetched when a required key is already lost.
-                    fail_if_required(&lost, required)?;
+                    fail_if_required(&lost, required).inspect_err(|_| count_failed(&lost))?;
                     let target = self.target(&base, req);
                     for (key, result) in self.fetch_all(&to_fetch, target, deadline).await {
                         match result {
                             Ok(fetched) => {
+                                prefetch_key(key, PrefetchOutcome::Fetched);
                                 for resource in fetched.resources {
                                     record.add(resource);
                                 }
@@ -167,6 +172,7 @@ impl Gatherer {
 
         self.keep_to_patient(req, templates, &mut record);
         lost.sort_by(|a, b| a.0.cmp(b.0));
+        count_failed(&lost);
         fail_if_required(&lost, required)?;
         record
             .unavailable
@@ -275,6 +281,7 @@ impl Gatherer {
             let result = tokio::time::timeout_at(deadline, self.client.get(url, target.token))
                 .await
                 .unwrap_or(Err(FetchFailure::BudgetExceeded));
+            crate::server::metrics::fhir_request("medicationReference", started);
             if let Err(e) = result {
                 log_failure("medicationReference", e, started);
             }
@@ -324,6 +331,13 @@ impl Gatherer {
             return Ok(Server::Unusable(Unobtainable::FetchDisabled));
         }
         Ok(Server::Usable(base))
+    }
+}
+
+/// Count the keys that could not be obtained (metrics).
+fn count_failed(lost: &[(&str, Unobtainable)]) {
+    for (key, _) in lost {
+        prefetch_key(key, PrefetchOutcome::Failed);
     }
 }
 

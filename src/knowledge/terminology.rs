@@ -1,7 +1,10 @@
 //! Value sets (hooks/valuesets/*.json, FHIR ValueSet with expansion.contains) and code matching.
 //!
 //! All value sets are merged into one index `(system, code) → value sets`, so testing a coding
-//! against every set costs one hash lookup. Systems are normalised for known aliases
+//! against every set costs one hash lookup. A value set may also name ICD-10-CM categories
+//! as `compose.include` filters `concept is-a <code>` (the code and every descendant; in
+//! ICD-10-CM a descendant's code starts with its ancestor's) and `compose.exclude` filters or
+//! concepts; those are matched by code prefix, a few more lookups per ICD-10-CM code. Systems are normalised for known aliases
 //! (`urn:oid:…`, `https://`, a trailing slash, letter case); ICD-10-CM codes are compared
 //! without the dot and in upper case ("m3214" = "M32.14"). Codings without a system never match.
 
@@ -25,6 +28,36 @@ pub const VALUESET_BASE: &str = "https://jak-sle-cds.github.io/fhir/ValueSet/";
 
 /// Value sets the facts read: start-up fails when one is missing.
 pub const REQUIRED: &[&str] = &[
+    // version 2 (knowledge.md sections 2, 3b, 3c, 3d)
+    "serious-infection-acute",
+    "serious-infection-chronic",
+    "antiphospholipid",
+    "arterial-thrombosis",
+    "lactation",
+    "hepatitis-b",
+    "hepatitis-c",
+    "hepatic-failure",
+    "cirrhosis",
+    "hepatic-decompensation",
+    "smoking-condition",
+    "smoking-status",
+    "ascvd",
+    "malignancy",
+    "myocardial-infarction",
+    "stroke",
+    "diverticular",
+    "live-vaccine",
+    "pregnancy-status",
+    "hcg",
+    "breastfeeding-status",
+    "smoking-status-code",
+    "hbsag",
+    "anti-hbc",
+    "hcv-antibody",
+    "hbv-dna",
+    "hcv-rna",
+    "lipids",
+    // version 1
     "sle",
     "lupus-nephritis",
     "cns-lupus",
@@ -125,6 +158,12 @@ pub fn canonical_system(system: &str) -> Option<&'static str> {
     })
 }
 
+/// The prefixes of a normalised ICD-10-CM code that can be `is-a` roots, shortest first
+/// ("I7401" → "I74", "I740", "I7401").
+fn prefixes(code: &str) -> impl Iterator<Item = &str> {
+    (MIN_ROOT..=code.len()).filter_map(|k| code.get(..k))
+}
+
 /// Longest code kept in the stack buffer used for ICD normalisation.
 const MAX_CODE: usize = 24;
 
@@ -156,7 +195,40 @@ struct ValueSetFile {
     resource_type: String,
     id: String,
     url: String,
+    #[serde(default)]
+    compose: Compose,
     expansion: Expansion,
+}
+
+/// The part of `ValueSet.compose` this service reads: ICD-10-CM `is-a` filters (include and
+/// exclude) and excluded concepts. Enumerated members belong in `expansion.contains`.
+#[derive(Debug, Default, Deserialize)]
+struct Compose {
+    #[serde(default)]
+    include: Vec<ComposeSet>,
+    #[serde(default)]
+    exclude: Vec<ComposeSet>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ComposeSet {
+    system: Option<String>,
+    #[serde(default)]
+    concept: Vec<ComposeConcept>,
+    #[serde(default)]
+    filter: Vec<ComposeFilter>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ComposeConcept {
+    code: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct ComposeFilter {
+    property: String,
+    op: String,
+    value: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -191,6 +263,20 @@ pub struct Terminology {
     index: HashMap<&'static str, HashMap<String, Vec<usize>>>,
     /// Members per value set, in file order.
     members: Vec<Vec<Member>>,
+    /// Normalised ICD-10-CM `is-a` root → value set positions including it with descendants.
+    roots: HashMap<String, Vec<usize>>,
+    /// Normalised ICD-10-CM `is-a` root → value set positions excluding it with descendants.
+    excluded_roots: HashMap<String, Vec<usize>>,
+    /// Normalised ICD-10-CM code → value set positions excluding exactly that code.
+    excluded_codes: HashMap<String, Vec<usize>>,
+}
+
+/// Shortest ICD-10-CM `is-a` root: a three-character category.
+const MIN_ROOT: usize = 3;
+
+/// Where a compose entry sits, for error messages.
+fn compose_entry(kind: &str, i: usize) -> String {
+    format!("compose.{kind}[{i}]")
 }
 
 impl Terminology {
@@ -244,13 +330,14 @@ impl Terminology {
             if t.ids.contains(&vs.id) {
                 return Err(bad(format!("value set {:?} defined twice", vs.id)));
             }
-            if vs.expansion.contains.is_empty() {
+            let pos = t.ids.len();
+            let roots = t.add_compose(pos, &vs.compose).map_err(bad)?;
+            if vs.expansion.contains.is_empty() && roots == 0 {
                 return Err(bad(format!(
-                    "value set {:?}: expansion.contains is empty",
+                    "value set {:?}: expansion.contains is empty and compose includes nothing",
                     vs.id
                 )));
             }
-            let pos = t.ids.len();
             let mut seen = HashSet::new();
             let mut members = Vec::with_capacity(vs.expansion.contains.len());
             for (i, entry) in vs.expansion.contains.iter().enumerate() {
@@ -292,6 +379,97 @@ impl Terminology {
         Ok(t)
     }
 
+    /// Index the ICD-10-CM `is-a` filters and excluded concepts of `compose` for the value set
+    /// at `pos`; the number of included roots, or why the compose is not understood.
+    fn add_compose(&mut self, pos: usize, compose: &Compose) -> Result<usize, String> {
+        let icd_root = |set: &ComposeSet, kind: &str, i: usize| -> Result<(), String> {
+            match set.system.as_deref().and_then(canonical_system) {
+                Some(ICD10CM) => Ok(()),
+                _ => Err(format!(
+                    "{}: only ICD-10-CM filters are supported, system is {:?}",
+                    compose_entry(kind, i),
+                    set.system
+                )),
+            }
+        };
+        let norm_root = |value: &str, kind: &str, i: usize| -> Result<String, String> {
+            let mut buf = [0u8; MAX_CODE];
+            match normalise(ICD10CM, value, &mut buf) {
+                Some(n) if n.len() >= MIN_ROOT => Ok(n.to_string()),
+                _ => Err(format!(
+                    "{}: {value:?} is not an ICD-10-CM category or code",
+                    compose_entry(kind, i)
+                )),
+            }
+        };
+        let filter_roots =
+            |set: &ComposeSet, kind: &str, i: usize| -> Result<Vec<String>, String> {
+                set.filter
+                    .iter()
+                    .map(|f| {
+                        if f.property != "concept" || f.op != "is-a" {
+                            return Err(format!(
+                                "{}: filter {} {} is not supported (only concept is-a)",
+                                compose_entry(kind, i),
+                                f.property,
+                                f.op
+                            ));
+                        }
+                        norm_root(&f.value, kind, i)
+                    })
+                    .collect()
+            };
+        let mut included = 0;
+        for (i, set) in compose.include.iter().enumerate() {
+            icd_root(set, "include", i)?;
+            if !set.concept.is_empty() || set.filter.len() != 1 {
+                return Err(format!(
+                    "{}: expected exactly one is-a filter (list enumerated codes in expansion.contains)",
+                    compose_entry("include", i)
+                ));
+            }
+            for root in filter_roots(set, "include", i)? {
+                let list = self.roots.entry(root.clone()).or_default();
+                if list.contains(&pos) {
+                    return Err(format!(
+                        "{}: {root} included twice",
+                        compose_entry("include", i)
+                    ));
+                }
+                list.push(pos);
+                included += 1;
+            }
+        }
+        for (i, set) in compose.exclude.iter().enumerate() {
+            icd_root(set, "exclude", i)?;
+            for root in filter_roots(set, "exclude", i)? {
+                self.excluded_roots.entry(root).or_default().push(pos);
+            }
+            for c in &set.concept {
+                let code = norm_root(&c.code, "exclude", i)?;
+                self.excluded_codes.entry(code).or_default().push(pos);
+            }
+        }
+        Ok(included)
+    }
+
+    /// True when the normalised ICD-10-CM `code` is excluded from the value set at `pos`.
+    fn excluded(&self, pos: usize, code: &str) -> bool {
+        let has =
+            |m: &HashMap<String, Vec<usize>>, k: &str| m.get(k).is_some_and(|v| v.contains(&pos));
+        has(&self.excluded_codes, code) || prefixes(code).any(|p| has(&self.excluded_roots, p))
+    }
+
+    /// Positions of the value sets that include the normalised ICD-10-CM `code` through an
+    /// `is-a` root, exclusions applied.
+    fn by_root<'s>(&'s self, code: &'s str) -> impl Iterator<Item = usize> + 's {
+        prefixes(code)
+            .filter_map(|p| self.roots.get(p))
+            .flatten()
+            .copied()
+            .filter(move |pos| !self.excluded(*pos, code))
+    }
+
     /// Fail when one of `ids` is not loaded.
     pub fn require(&self, ids: &[&str]) -> Result<(), KnowledgeError> {
         for id in ids {
@@ -309,27 +487,69 @@ impl Terminology {
         self.positions.get(valueset).copied()
     }
 
-    fn lookup(&self, system: &str, code: &str) -> Option<&[usize]> {
-        let canon = canonical_system(system)?;
+    /// The positions of the value sets holding `(system, code)`: enumerated members, then
+    /// ICD-10-CM `is-a` roots (exclusions applied), each position once.
+    fn lookup(&self, system: &str, code: &str) -> Vec<usize> {
+        let Some(canon) = canonical_system(system) else {
+            return Vec::new();
+        };
         let mut buf = [0u8; MAX_CODE];
-        let norm = normalise(canon, code, &mut buf)?;
-        self.index.get(canon)?.get(norm).map(|v| v.as_slice())
+        let Some(norm) = normalise(canon, code, &mut buf) else {
+            return Vec::new();
+        };
+        let mut found: Vec<usize> = self
+            .index
+            .get(canon)
+            .and_then(|m| m.get(norm))
+            .cloned()
+            .unwrap_or_default();
+        if canon == ICD10CM {
+            for pos in self.by_root(norm) {
+                if !found.contains(&pos) {
+                    found.push(pos);
+                }
+            }
+        }
+        found
     }
 
     /// True when `(system, code)` is a member of the value set `valueset`.
     pub fn contains(&self, valueset: &str, system: &str, code: &str) -> bool {
-        match (self.position(valueset), self.lookup(system, code)) {
-            (Some(p), Some(sets)) => sets.contains(&p),
-            _ => false,
-        }
+        let (Some(pos), Some(canon)) = (self.position(valueset), canonical_system(system)) else {
+            return false;
+        };
+        let mut buf = [0u8; MAX_CODE];
+        let Some(norm) = normalise(canon, code, &mut buf) else {
+            return false;
+        };
+        let listed = self
+            .index
+            .get(canon)
+            .and_then(|m| m.get(norm))
+            .is_some_and(|v| v.contains(&pos));
+        listed || (canon == ICD10CM && self.by_root(norm).any(|p| p == pos))
     }
 
     /// The ids of every value set holding `(system, code)`.
     pub fn valuesets_of(&self, system: &str, code: &str) -> impl Iterator<Item = &str> + '_ {
         self.lookup(system, code)
-            .unwrap_or(&[])
+            .into_iter()
+            .map(|p| self.ids[p].as_str())
+    }
+
+    /// The ICD-10-CM `is-a` roots of a value set (normalised: no dot, upper case), sorted.
+    pub fn roots(&self, valueset: &str) -> Vec<&str> {
+        let Some(pos) = self.position(valueset) else {
+            return Vec::new();
+        };
+        let mut r: Vec<&str> = self
+            .roots
             .iter()
-            .map(|p| self.ids[*p].as_str())
+            .filter(|(_, v)| v.contains(&pos))
+            .map(|(k, _)| k.as_str())
+            .collect();
+        r.sort_unstable();
+        r
     }
 
     /// The members of a value set (empty for an unknown id).
@@ -408,6 +628,68 @@ mod tests {
             t.valuesets_of(SNOMED, "55464009").collect::<Vec<_>>(),
             ["x"]
         );
+    }
+
+    fn vs_compose(id: &str, compose: &str, contains: &str) -> (String, String) {
+        (
+            format!("valuesets/{id}.json"),
+            format!(
+                r#"{{"resourceType":"ValueSet","id":"{id}","url":"{VALUESET_BASE}{id}","compose":{compose},"expansion":{{"contains":[{contains}]}}}}"#
+            ),
+        )
+    }
+
+    const ICD_ISA: &str = r#"{"system":"http://hl7.org/fhir/sid/icd-10-cm","filter":[{"property":"concept","op":"is-a","value":"#;
+
+    #[test]
+    fn is_a_roots_match_the_category_and_its_descendants_minus_exclusions() {
+        let compose = format!(
+            r#"{{"include":[{ICD_ISA}"C43"}}]}},{ICD_ISA}"C44"}}]}},{ICD_ISA}"Z85"}}]}}],"exclude":[{ICD_ISA}"C44.1"}}]}},{{"system":"http://hl7.org/fhir/sid/icd-10-cm","concept":[{{"code":"Z85.828"}}]}}]}}"#
+        );
+        let t = Terminology::from_texts(&[
+            vs_compose("x", &compose, ""),
+            vs(
+                "y",
+                r#"{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"C43.9"}"#,
+            ),
+        ])
+        .unwrap();
+        for code in ["C43", "C43.9", "c4311", "C44.01", "Z85.3", "Z85.820"] {
+            assert!(t.contains("x", ICD10CM, code), "{code}");
+        }
+        for code in ["C4", "C42", "C44.1", "C44.102", "Z85.828", "D43.0"] {
+            assert!(!t.contains("x", ICD10CM, code), "{code}");
+        }
+        // SNOMED codes never match an ICD-10-CM root.
+        assert!(!t.contains("x", SNOMED, "C43"));
+        assert_eq!(
+            t.valuesets_of(ICD10CM, "C43.9").collect::<Vec<_>>(),
+            ["y", "x"]
+        );
+        assert!(t.valuesets_of(ICD10CM, "C44.12").next().is_none());
+        assert_eq!(t.roots("x"), ["C43", "C44", "Z85"]);
+    }
+
+    #[test]
+    fn unsupported_compose_is_rejected() {
+        let e = err(&[vs_compose(
+            "x",
+            r#"{"include":[{"system":"http://snomed.info/sct","filter":[{"property":"concept","op":"is-a","value":"1"}]}]}"#,
+            "",
+        )]);
+        assert!(e.contains("only ICD-10-CM"), "{e}");
+        let e = err(&[vs_compose(
+            "x",
+            r#"{"include":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","filter":[{"property":"concept","op":"regex","value":"C.*"}]}]}"#,
+            "",
+        )]);
+        assert!(e.contains("not supported"), "{e}");
+        let e = err(&[vs_compose(
+            "x",
+            &format!(r#"{{"include":[{ICD_ISA}"C4"}}]}}]}}"#),
+            "",
+        )]);
+        assert!(e.contains("not an ICD-10-CM category"), "{e}");
     }
 
     #[test]
@@ -519,7 +801,7 @@ mod coverage {
     fn every_required_value_set_is_shipped() {
         let t = t();
         for id in REQUIRED {
-            assert!(!t.members(id).is_empty(), "{id}");
+            assert!(!t.members(id).is_empty() || !t.roots(id).is_empty(), "{id}");
         }
     }
 
@@ -669,6 +951,265 @@ mod coverage {
         all_in(&t, "pregnancy", ICD10CM, &["Z33.1"]);
         all_in(&t, "pregnancy", SNOMED, &["77386006"]);
         none_in(&t, "pregnancy", ICD10CM, &["Z33.2"]);
+    }
+
+    #[test]
+    fn v2_infection_sets_follow_knowledge_md() {
+        let t = t();
+        let acute = "serious-infection-acute";
+        all_in(
+            &t,
+            acute,
+            ICD10CM,
+            &[
+                "A04.71", "A04.72", "A40", "A40.0", "A41.9", "A41.51", "A81.2", "B00.3", "B00.4",
+                "B00.7", "B02.0", "B02.1", "B02.30", "B02.39", "B02.7", "B02.8", "B02.9", "B25.0",
+                "B37.7", "B37.81", "B38.4", "B39.9", "B44.0", "B45.1", "B46.5", "B59", "G00.9",
+                "G01", "G02", "G06.0", "I30.1", "I33.0", "I40.0", "J09.X1", "J10.00", "J11.08",
+                "J12.82", "J13", "J15.211", "J18.9", "J85.1", "J86.9", "K65.0", "K65.1", "K65.2",
+                "L03.115", "M00.9", "M46.20", "M46.59", "M86.00", "M86.28", "N10", "T81.40XA",
+                "T81.44XA", "U07.1",
+            ],
+        );
+        none_in(
+            &t,
+            acute,
+            ICD10CM,
+            &[
+                "B02.2", "B02.21", "B02.29", "K65.3", "K65.4", "K65.8", "A04.6", "B37.0", "B37.82",
+                "G03.9", "J09.X2", "J10.1", "J19", "M46.1", "M46.6", "M86.3", "M86.60", "N11.9",
+                "I30.0", "T81.30XA", "A31.0",
+            ],
+        );
+        all_in(
+            &t,
+            acute,
+            SNOMED,
+            &[
+                "91302008",
+                "233604007",
+                "128045006",
+                "4740000",
+                "7180009",
+                "45816000",
+            ],
+        );
+        let chronic = "serious-infection-chronic";
+        all_in(
+            &t,
+            chronic,
+            ICD10CM,
+            &[
+                "A31.0", "A31.9", "M86.30", "M86.40", "M86.59", "M86.69", "T84.50XA", "T84.54XD",
+            ],
+        );
+        none_in(&t, chronic, ICD10CM, &["M86.2", "M86.8X9", "T84.6"]);
+        all_in(&t, chronic, SNOMED, &["60168000"]);
+        all_in(&t, "antiphospholipid", ICD10CM, &["D68.61", "D68.62"]);
+        none_in(&t, "antiphospholipid", ICD10CM, &["D68.69", "D68.6"]);
+        all_in(&t, "antiphospholipid", SNOMED, &["26843008", "402865003"]);
+        all_in(
+            &t,
+            "arterial-thrombosis",
+            ICD10CM,
+            &["I74", "I74.01", "I74.3", "I74.9"],
+        );
+        none_in(&t, "arterial-thrombosis", ICD10CM, &["I73.9", "I75.01"]);
+    }
+
+    #[test]
+    fn v2_pregnancy_hepatic_and_risk_sets_follow_knowledge_md() {
+        let t = t();
+        all_in(
+            &t,
+            "pregnancy",
+            ICD10CM,
+            &[
+                "Z33.1", "Z33.3", "O09.00", "O09.A3", "Z34.00", "Z34.93", "Z3A.01", "Z3A.40",
+            ],
+        );
+        none_in(
+            &t,
+            "pregnancy",
+            ICD10CM,
+            &["Z33.2", "O10.0", "Z39.1", "Z36.0"],
+        );
+        all_in(&t, "pregnancy", SNOMED, &["77386006", "72892002"]);
+        all_in(&t, "lactation", ICD10CM, &["Z39.1"]);
+        none_in(&t, "lactation", ICD10CM, &["Z39.0", "Z39.2"]);
+        all_in(
+            &t,
+            "hepatitis-b",
+            ICD10CM,
+            &[
+                "B16.0", "B16.9", "B17.0", "B18.0", "B18.1", "B19.10", "B19.11", "Z22.51",
+            ],
+        );
+        none_in(
+            &t,
+            "hepatitis-b",
+            ICD10CM,
+            &["B17.10", "B18.2", "B19.20", "Z22.52"],
+        );
+        all_in(
+            &t,
+            "hepatitis-c",
+            ICD10CM,
+            &["B17.10", "B17.11", "B18.2", "B19.20", "B19.21", "Z22.52"],
+        );
+        none_in(
+            &t,
+            "hepatitis-c",
+            ICD10CM,
+            &["B17.0", "B18.1", "B19.10", "Z22.51"],
+        );
+        all_in(
+            &t,
+            "hepatic-failure",
+            ICD10CM,
+            &["K72.00", "K72.10", "K72.90", "K72.91"],
+        );
+        all_in(
+            &t,
+            "cirrhosis",
+            ICD10CM,
+            &["K70.30", "K70.31", "K74.60", "K74.69"],
+        );
+        none_in(&t, "cirrhosis", ICD10CM, &["K70.40", "K74.0", "K74.5"]);
+        all_in(
+            &t,
+            "hepatic-decompensation",
+            ICD10CM,
+            &[
+                "R18.0", "R18.8", "I85.00", "I85.11", "K76.82", "K72.90", "K72.91",
+            ],
+        );
+        none_in(&t, "hepatic-decompensation", ICD10CM, &["K72.00", "K76.81"]);
+        all_in(
+            &t,
+            "smoking-condition",
+            ICD10CM,
+            &["F17.210", "F17.218", "F17.290", "F17.299", "Z87.891"],
+        );
+        none_in(
+            &t,
+            "smoking-condition",
+            ICD10CM,
+            &["F17.200", "F17.220", "Z87.890"],
+        );
+        all_in(
+            &t,
+            "smoking-status",
+            SNOMED,
+            &[
+                "449868002",
+                "428041000124106",
+                "77176002",
+                "428071000124103",
+                "428061000124105",
+                "8517006",
+                "230063004",
+                "230060001",
+            ],
+        );
+        none_in(&t, "smoking-status", SNOMED, &["266919005", "266927001"]);
+        all_in(
+            &t,
+            "smoking-status",
+            LOINC,
+            &[
+                "LA18976-3",
+                "LA18977-1",
+                "LA18979-7",
+                "LA18981-3",
+                "LA18982-1",
+                "LA15920-4",
+            ],
+        );
+        none_in(&t, "smoking-status", LOINC, &["LA18978-9", "LA18980-5"]);
+        all_in(
+            &t,
+            "ascvd",
+            ICD10CM,
+            &[
+                "I20.0", "I21.4", "I22.9", "I23.0", "I24.9", "I25.10", "I25.2", "I63.9", "I65.21",
+                "I66.03", "I69.351", "I70.211", "I73.9", "I74.3", "G45.9", "Z86.73", "Z95.1",
+                "Z95.5", "Z98.61",
+            ],
+        );
+        none_in(
+            &t,
+            "ascvd",
+            ICD10CM,
+            &["I26.99", "I64", "I67.2", "I69.1", "I70.0", "I73.0"],
+        );
+        all_in(
+            &t,
+            "malignancy",
+            ICD10CM,
+            &[
+                "C00.0", "C18.9", "C34.90", "C4A.9", "C50.911", "C7A.010", "C7B.00", "C79.51",
+                "C91.10", "C96.9", "D45", "D46.9", "D46.Z", "D47.1", "D47.3", "D47.Z1", "Z85.3",
+                "Z85.820", "Z85.038",
+            ],
+        );
+        none_in(
+            &t,
+            "malignancy",
+            ICD10CM,
+            &[
+                "C44.91", "C44.01", "Z85.828", "D47.0", "D47.2", "D47.4", "D47.9", "D48.5", "C97",
+            ],
+        );
+        all_in(
+            &t,
+            "myocardial-infarction",
+            ICD10CM,
+            &["I21.09", "I21.4", "I22.9"],
+        );
+        none_in(
+            &t,
+            "myocardial-infarction",
+            ICD10CM,
+            &["I20.0", "I25.2", "I23.0"],
+        );
+        all_in(&t, "stroke", ICD10CM, &["I63", "I63.9", "I63.512"]);
+        none_in(&t, "stroke", ICD10CM, &["I64", "I69.3", "G45.9"]);
+        all_in(&t, "diverticular", ICD10CM, &["K57.30", "K57.92"]);
+        none_in(&t, "diverticular", ICD10CM, &["K56.0", "K58.0"]);
+    }
+
+    #[test]
+    fn v2_vaccine_and_observation_code_sets_follow_knowledge_md() {
+        let t = t();
+        all_in(
+            &t,
+            "live-vaccine",
+            CVX,
+            &[
+                "121", "03", "94", "04", "05", "06", "07", "38", "21", "37", "183", "184", "25",
+                "111", "125", "149", "151", "19", "02", "182", "54", "55", "143", "75", "174",
+            ],
+        );
+        none_in(&t, "live-vaccine", CVX, &["187", "188", "141", "3"]);
+        all_in(&t, "pregnancy-status", LOINC, &["82810-3"]);
+        all_in(&t, "hcg", LOINC, &["2106-3", "2118-8"]);
+        all_in(&t, "breastfeeding-status", LOINC, &["63895-7"]);
+        all_in(&t, "smoking-status-code", LOINC, &["72166-2"]);
+        all_in(&t, "hbsag", LOINC, &["5196-1", "5195-3"]);
+        all_in(&t, "anti-hbc", LOINC, &["16933-4", "13952-7"]);
+        all_in(&t, "hcv-antibody", LOINC, &["16128-1", "13955-0"]);
+        all_in(&t, "hbv-dna", LOINC, &["29615-2", "42595-9"]);
+        all_in(&t, "hcv-rna", LOINC, &["11259-9", "11011-4", "38180-6"]);
+        all_in(
+            &t,
+            "lipids",
+            LOINC,
+            &[
+                "24331-1", "57698-3", "2093-3", "14647-2", "2571-8", "14927-8", "2085-9",
+                "14646-4", "13457-7", "18262-6", "22748-8", "39469-2",
+            ],
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::store::Store;
 use super::audience::remember_original_path;
 use super::auth::Verifier;
 use super::cors::cors;
+use super::metrics;
 use super::pipeline::Pipeline;
 use super::routes;
 
@@ -33,10 +34,11 @@ impl AppState {
     }
 }
 
-/// A bound, not yet running server.
+/// A bound, not yet running server (and its metrics listener, when configured).
 pub struct Application {
     port: u16,
     server: Server,
+    metrics: Option<(u16, Server)>,
 }
 
 impl Application {
@@ -63,6 +65,10 @@ impl Application {
         let listener = TcpListener::bind(config.server.listen)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen))?;
         let port = listener.local_addr()?.port();
+        let metrics = match config.metrics.listen {
+            Some(addr) => Some(metrics_server(addr)?),
+            None => None,
+        };
         let state = web::Data::new(AppState {
             config,
             pipeline,
@@ -78,17 +84,27 @@ impl Application {
                     srv.call(req)
                 })
                 .wrap(cors())
+                .wrap(actix_web::middleware::from_fn(metrics::record_http))
                 .app_data(state.clone())
                 .configure(routes::configure)
         })
         .listen(listener)?
         .run();
         tracing::info!(port, "listening");
-        Ok(Application { port, server })
+        Ok(Application {
+            port,
+            server,
+            metrics,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the metrics listener, when `[metrics] listen` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
     }
 
     /// A handle to stop the server (`handle.stop(true).await` finishes the requests in
@@ -97,8 +113,32 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serve until the process is stopped (SIGINT/SIGTERM stop it gracefully).
+    /// Serve until the process is stopped (SIGINT/SIGTERM stop it gracefully); the metrics
+    /// listener stops with the API server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let metrics = self.metrics.map(|(_, server)| {
+            let handle = server.handle();
+            (handle, tokio::spawn(server))
+        });
+        let result = self.server.await;
+        if let Some((handle, task)) = metrics {
+            handle.stop(true).await;
+            let _ = task.await;
+        }
+        result
     }
+}
+
+/// The metrics listener: `GET /metrics` only, one worker.
+fn metrics_server(addr: std::net::SocketAddr) -> anyhow::Result<(u16, Server)> {
+    let listener = TcpListener::bind(addr)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (metrics): {e}"))?;
+    let port = listener.local_addr()?.port();
+    let server = HttpServer::new(|| App::new().configure(metrics::configure))
+        .workers(1)
+        .disable_signals()
+        .listen(listener)?
+        .run();
+    tracing::info!(port, "metrics listening");
+    Ok((port, server))
 }

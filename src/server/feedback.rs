@@ -30,6 +30,9 @@ pub async fn feedback(
         .await
     {
         Ok(()) => {
+            for item in &request.feedback {
+                super::metrics::feedback(item.outcome.as_str());
+            }
             tracing::info!(service_id = %service.id, items = request.feedback.len(), "feedback stored");
             Ok(HttpResponse::Ok().finish())
         }

@@ -121,6 +121,11 @@ async fn handle(
                 prefetch_keys = request.prefetch_keys(), reason = %e, "hook call refused");
             ApiError::from(e)
         })?;
+    super::metrics::cards(
+        &service.id,
+        &evaluation.response.cards,
+        evaluation.mode.as_str(),
+    );
     let response = HttpResponse::Ok().json(evaluation.answer());
     trace.evaluation = Some(evaluation);
     Ok(response)

@@ -3,7 +3,7 @@
 //! [`app::Application`] binds and runs the server; [`pipeline::Pipeline`] answers one hook
 //! call (shared with the `evaluate` command); [`routes`] maps the endpoints: `GET
 //! /cds-services`, `POST /cds-services/{id}`, `POST /cds-services/{id}/feedback`, `GET
-//! /healthz`.
+//! /livez` (alias `/healthz`), `GET /readyz` ([`probes`]).
 
 pub mod app;
 pub mod audience;
@@ -14,7 +14,9 @@ pub mod discovery;
 pub mod error;
 pub mod feedback;
 pub mod hooks;
+pub mod metrics;
 pub mod pipeline;
+pub mod probes;
 pub mod routes;
 
 pub use app::Application;

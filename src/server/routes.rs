@@ -1,9 +1,9 @@
-//! The route table: discovery, services, feedback, health; 404 and 405 as JSON errors.
+//! The route table: discovery, services, feedback, probes; 404 and 405 as JSON errors.
 
 use actix_web::{web, HttpResponse, ResponseError};
 
 use super::error::ApiError;
-use super::{discovery, feedback, hooks};
+use super::{discovery, feedback, hooks, probes};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -22,8 +22,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(method_not_allowed)),
     )
     .service(
-        web::resource("/healthz")
-            .route(web::get().to(healthz))
+        web::resource(["/livez", "/healthz"])
+            .route(web::get().to(probes::livez))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/readyz")
+            .route(web::get().to(probes::readyz))
             .default_service(web::to(method_not_allowed)),
     )
     .default_service(web::to(not_found));
@@ -35,9 +40,4 @@ async fn method_not_allowed() -> HttpResponse {
 
 async fn not_found() -> HttpResponse {
     ApiError::NotFound("no such endpoint".into()).error_response()
-}
-
-/// Liveness: the process serves requests (the knowledge and services loaded at start-up).
-async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }

@@ -56,6 +56,7 @@ impl AuditQueue {
             Ok(()) => true,
             Err(_) => {
                 let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                crate::server::metrics::audit_dropped();
                 if n.is_power_of_two() {
                     tracing::warn!(
                         dropped = n,

@@ -230,6 +230,12 @@ impl Store {
         self.queue.push(QueuedCall::new(record, cards))
     }
 
+    /// One round trip to the database (readiness probe).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Audit records dropped since start because the audit queue was full.
     pub fn audit_dropped(&self) -> u64 {
         self.queue.dropped()

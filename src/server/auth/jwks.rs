@@ -151,6 +151,33 @@ impl IssuerKeys {
         None
     }
 
+    /// Readiness: Ok when a key is cached; otherwise each key URL is fetched (rate-limited
+    /// like any refresh) and Ok when that gave a key.
+    pub(crate) async fn ready(&self, fetcher: &Fetcher) -> Result<(), String> {
+        if self.has_keys() {
+            return Ok(());
+        }
+        for (i, remote) in self.remotes.iter().enumerate() {
+            let _fetching = remote.in_flight.lock().await;
+            if !self.has_keys() && remote.may_fetch(fetcher.refresh_interval) {
+                self.refresh(i, fetcher).await;
+            }
+        }
+        if self.has_keys() {
+            Ok(())
+        } else {
+            Err("no verification key: the key set could not be loaded".into())
+        }
+    }
+
+    fn has_keys(&self) -> bool {
+        !self
+            .keys
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty()
+    }
+
     /// Whether `jku` is one of this issuer's allow-listed key URLs.
     pub(crate) fn allows_jku(&self, jku: &str) -> bool {
         self.remotes.iter().any(|r| r.url == jku)

@@ -7,6 +7,7 @@
 //! a refusal goes to the log (never the token); the client sees only 401.
 
 mod jwks;
+mod refusal;
 mod replay;
 
 use std::borrow::Cow;
@@ -183,6 +184,21 @@ impl Verifier {
         self.inner.required
     }
 
+    /// Readiness of each issuer's keys (issuer, Ok or why not), in issuer order; empty when
+    /// authentication is off.
+    pub async fn key_sets_ready(&self) -> Vec<(String, Result<(), String>)> {
+        if !self.inner.required {
+            return Vec::new();
+        }
+        let mut issuers: Vec<(&String, &IssuerKeys)> = self.inner.issuers.iter().collect();
+        issuers.sort_by_key(|(iss, _)| *iss);
+        let mut out = Vec::with_capacity(issuers.len());
+        for (iss, keys) in issuers {
+            out.push((iss.clone(), keys.ready(&self.inner.fetcher).await));
+        }
+        out
+    }
+
     /// Verify the header value for a call to `audience_url` (the exact URL called, built from
     /// `server.public_url` behind a proxy). When authentication is not required every call is
     /// accepted with empty claims. A refusal is logged here with its reason.
@@ -198,6 +214,7 @@ impl Verifier {
         match self.check(authorization, audience_url, now).await {
             Ok(claims) => Ok(claims),
             Err(reason) => {
+                crate::server::metrics::auth_failure(refusal::refusal_code(&reason));
                 tracing::warn!(reason = %reason, "bearer token rejected");
                 Err(AuthError::Rejected(reason.into_owned()))
             }
