@@ -69,6 +69,7 @@ async fn fhir_server(
         ("conditions", "Condition"),
         ("medications", "MedicationRequest"),
         ("statements", "MedicationStatement"),
+        ("administrations", "MedicationAdministration"),
         ("immunizations", "Immunization"),
     ] {
         Mock::given(method("GET"))

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Build fixtures/demo/jak-sle-demo.json: a FHIR R4 transaction Bundle with three SLE demo
-patients for the CDS Hooks sandbox (README, "Try it in the CDS Hooks sandbox"), to load into any R4 server with one curl.
+"""Build fixtures/demo/jak-sle-demo.json: a FHIR R4 transaction Bundle with four SLE demo
+patients for the CDS Hooks sandbox (docs/sandbox.md; scripts/demo-fhir-server.sh serves it), or to load into any R4 server with one curl.
 Every entry is a PUT with a fixed id, so the ids are known in advance and loading twice is
 harmless.
 
@@ -18,6 +18,9 @@ What each patient gets (tests/demo_sandbox.rs checks it through the real service
                                                         baricitinib-order-select.json): reduce to
                                                         2 mg (warning) + conditional (info) +
                                                         pre-treatment (info)
+  jak-demo-monitor on baricitinib 4 mg for over a year, Patient View (jak-sle-monitor): lower
+                   eGFR now 45, no zoster vaccine       to 2 mg (warning) + monitoring due:
+                                                        zoster vaccine (info)
 
 Dates are relative to the day given (default today) and recorded in Bundle.timestamp. Labs
 must fall inside the service's windows (CBC within 3 months, eGFR and IGRA within 12,
@@ -133,6 +136,18 @@ lab(p, 1, "62238-1", "Glomerular filtration rate/1.73 sq M.predicted (CKD-EPI)",
 lab(p, 2, "71773-6", "M tuberculosis stimulated gamma interferon [Units/volume] in Blood", 0.04, "[IU]/mL", 40, "NEG")
 cbc(p, 15)
 sledai(p, 1, 12, 15)
+
+# 4. Patient View (the monitoring service, jak-sle-monitor): on baricitinib 4 mg for over a
+#    year; eGFR has fallen to 45 (lower to 2 mg: warning) and no zoster vaccine is on record
+#    (monitoring due: info). Blood count recent, IGRA before the start.
+p = "jak-demo-monitor"
+patient(p, "Mona", "1970-04-12")
+condition(p, 1, SCT, "55464009", "Systemic lupus erythematosus")
+med(p, 1, "2047232", "baricitinib 4 MG Oral Tablet", "active", 400, 1)
+med(p, 2, "979092", "hydroxychloroquine sulfate 200 MG Oral Tablet", "active", 2000, 1, 2)
+lab(p, 1, "62238-1", "Glomerular filtration rate/1.73 sq M.predicted (CKD-EPI)", 45, "mL/min/{1.73_m2}", 12)
+lab(p, 2, "71773-6", "M tuberculosis stimulated gamma interferon [Units/volume] in Blood", 0.03, "[IU]/mL", 420, "NEG")
+cbc(p, 12)
 
 bundle = {"resourceType": "Bundle", "type": "transaction", "timestamp": f"{TODAY.isoformat()}T00:00:00Z",
           "entry": entries}

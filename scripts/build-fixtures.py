@@ -10,6 +10,7 @@ Each fixture starts from one patient who meets the off-label bar with complete, 
 """
 
 import copy
+import datetime
 import json
 import os
 
@@ -26,10 +27,11 @@ VER = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 
 RECENT = "2026-10-15"
 OLDER = "2025-06-01"
+TODAY = datetime.date(2026, 11, 26)
 
 
-def condition(cid, system, code, display, clinical="active", verification="confirmed"):
-    return {
+def condition(cid, system, code, display, clinical="active", verification="confirmed", onset=None):
+    c = {
         "resourceType": "Condition",
         "id": cid,
         "clinicalStatus": {"coding": [{"system": CLIN, "code": clinical}]},
@@ -38,6 +40,10 @@ def condition(cid, system, code, display, clinical="active", verification="confi
         "subject": {"reference": "Patient/PID"},
         "recordedDate": OLDER,
     }
+    if onset:
+        c["onsetDateTime"] = onset
+        c["recordedDate"] = onset
+    return c
 
 
 def obs(oid, code, display, value, unit, ucum, date=RECENT, system=LOINC, category="laboratory"):
@@ -64,6 +70,58 @@ def igra(result="negative", date=RECENT):
         "subject": {"reference": "Patient/PID"},
         "effectiveDateTime": date,
         "valueCodeableConcept": {"coding": [{"system": SNOMED, "code": code, "display": display}], "text": display},
+    }
+
+
+def coded_obs(oid, code, display, value_system, value_code, value_display, date=RECENT, category=None):
+    o = {
+        "resourceType": "Observation",
+        "id": oid,
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": code, "display": display}], "text": display},
+        "subject": {"reference": "Patient/PID"},
+        "effectiveDateTime": date,
+        "valueCodeableConcept": {"coding": [{"system": value_system, "code": value_code, "display": value_display}], "text": value_display},
+    }
+    if category:
+        o["category"] = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": category}]}]
+    return o
+
+
+def negative(oid, code, display, date=RECENT):
+    return coded_obs(oid, code, display, SNOMED, "260385009", "Negative", date)
+
+
+def positive(oid, code, display, date=RECENT):
+    return coded_obs(oid, code, display, SNOMED, "10828004", "Positive", date)
+
+
+def days_ago(n):
+    return (TODAY - datetime.timedelta(days=n)).isoformat()
+
+
+def administration(aid, text, date, code=None, status="completed"):
+    concept = {"text": text}
+    if code:
+        concept["coding"] = [{"system": RXNORM, "code": code, "display": text}]
+    return {
+        "resourceType": "MedicationAdministration",
+        "id": aid,
+        "status": status,
+        "subject": {"reference": "Patient/PID"},
+        "effectiveDateTime": date,
+        "medicationCodeableConcept": concept,
+    }
+
+
+def vaccine(iid, cvx, text, date):
+    return {
+        "resourceType": "Immunization",
+        "id": iid,
+        "status": "completed",
+        "vaccineCode": {"coding": [{"system": CVX, "code": cvx}], "text": text},
+        "patient": {"reference": "Patient/PID"},
+        "occurrenceDateTime": date,
     }
 
 
@@ -140,6 +198,7 @@ def base():
             med("pred", "prednisone 5 MG Oral Tablet", "312617", dose_mg=15),
             med("rtx", "rituximab", "121191", status="completed"),
             med("mmf", "mycophenolate mofetil", "68149", status="stopped"),
+            med("hcq", "hydroxychloroquine sulfate 200 MG Oral Tablet", None, dose_mg=200, per_day=2),
         ],
         "statements": [statement("bel", "belimumab")],
         "labs": [
@@ -148,9 +207,15 @@ def base():
             obs("anc", "751-8", "Neutrophils", 4.0, "10*3/uL", "10*3/uL"),
             obs("hb", "718-7", "Hemoglobin", 12.5, "g/dL", "g/dL"),
             igra(),
+            negative("hbsag", "5196-1", "Hepatitis B surface antigen"),
+            negative("hbc", "16933-4", "Hepatitis B core antibody"),
+            negative("hcv", "16128-1", "Hepatitis C virus antibody"),
+            negative("hcg", "2106-3", "Choriogonadotropin (pregnancy test) urine", days_ago(6)),
         ],
         "assessments": [sledai(12)],
         "immunizations": [rzv("rzv1", "2025-03-01"), rzv("rzv2", "2025-06-01")],
+        "administrations": [],
+        "birth_date": "1986-04-02",
         "extra_drafts": [],
     }
 
@@ -164,14 +229,21 @@ def bundle(items, pid):
     return json.loads(text.replace("Patient/PID", f"Patient/{pid}"))
 
 
+# Every prefetch key of the order-sign service (hooks/services.json) but `patient`: a key a
+# request lacks would be fetched or, without a FHIR server, reported as unavailable.
+with open(os.path.join(os.path.dirname(__file__), "..", "hooks", "services.json"), encoding="utf-8") as f:
+    PREFETCH_KEYS = [k for k in next(s for s in json.load(f)["services"] if s["id"] == "jak-sle-order-sign")["prefetch"]
+                     if k != "patient"]
+
+
 def request(name, p):
     pid = f"pat-{name}"
     drafts = [p["draft"]] + p["extra_drafts"]
     prefetch = {
-        "patient": {"resourceType": "Patient", "id": pid, "gender": "female", "birthDate": "1986-04-02"},
+        "patient": {"resourceType": "Patient", "id": pid, "gender": "female", "birthDate": p["birth_date"]},
     }
-    for key in ["conditions", "medications", "statements", "labs", "assessments", "immunizations"]:
-        value = p[key]
+    for key in PREFETCH_KEYS:
+        value = p.get(key, [])
         prefetch[key] = value if isinstance(value, dict) and value.get("resourceType") == "OperationOutcome" else bundle(value, pid)
     return {
         "hook": "order-sign",
@@ -192,7 +264,7 @@ COND = ("jaki-sle-conditional", "info")
 DOSE = ("jaki-dose-adjustment", "warning")
 PRE_INFO = ("jaki-pre-treatment-screening", "info")
 PRE_WARN = ("jaki-pre-treatment-screening", "warning")
-TYK2 = ("jaki-tyk2-investigational", "info")
+COND_WARN = ("jaki-sle-conditional", "warning")
 CART = "CAR-T"
 RANK = {"critical": 0, "warning": 1, "info": 2}
 
@@ -281,9 +353,9 @@ FIXTURES = [
      lab("egfr", 59.9), [COND, DOSE], 2, None),
     ("boundary-egfr-60", "4.4 eGFR boundary", "eGFR 60: standard dose, no dose card",
      lab("egfr", 60), [COND], None, None),
-    ("other-upadacitinib-egfr-25", "4.1 eGFR < 30 (other agents: warning)", "upadacitinib with eGFR 25",
+    ("other-upadacitinib-egfr-25", "4.4b upadacitinib eGFR 15-<30", "upadacitinib 30 mg with eGFR 25: 15 mg",
      both(lab("egfr", 25), set_draft(text="upadacitinib 30 MG Extended Release Oral Tablet", code="2196092")),
-     [NOTREC], None, CART),
+     [COND, DOSE], 15, None),
     # refuted / entered-in-error / remission
     ("refuted-vte", "1/2 refuted conditions", "DVT refuted: ignored",
      add("conditions", condition("dvt", SNOMED, "128053003", "Deep venous thrombosis", verification="refuted")),
@@ -325,7 +397,7 @@ FIXTURES = [
      lambda p: None, [COND], None, None),
     # fail safe
     ("failsafe-egfr-stale", "fail safe: data older than a window", "eGFR from 13 months ago",
-     lab("egfr", 90, "2025-10-20"), [NOTREC], None, None),
+     lab("egfr", 90, "2025-10-20"), [NOTREC, PRE_INFO], None, None),
     ("failsafe-cbc-missing", "fail safe: CBC missing", "no ALC/ANC/Hb",
      both(drop("labs", "alc"), drop("labs", "anc"), drop("labs", "hb")), [NOTREC, PRE_INFO], None, None),
     ("failsafe-unreadable-lab", "fail safe: unreadable resource", "one lab Observation cannot be parsed",
@@ -334,7 +406,7 @@ FIXTURES = [
      [NOTREC], None, None),
     ("failsafe-labs-unavailable", "fail safe: data unavailable", "labs prefetch is an OperationOutcome",
      lambda p: p.update(labs={"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "timeout"}]}),
-     [NOTREC, PRE_INFO], None, None),
+     [NOTREC, PRE_WARN], None, None),
     # 4.4 dose
     ("dose-2mg-no-reason", "4.4 ordered reduced dose without reason", "baricitinib 2 mg, eGFR 90",
      set_draft(text="baricitinib 2 MG Oral Tablet"), [COND, DOSE], 4, None),
@@ -355,7 +427,7 @@ FIXTURES = [
      set_draft(text="upadacitinib 30 MG Extended Release Oral Tablet", code="2196092"), [COND], None, None),
     # 4.6 before starting
     ("pre-no-tb-screening", "4.6 TB screening", "no IGRA/TST",
-     drop("labs", "igra"), [COND, PRE_INFO], None, None),
+     drop("labs", "igra"), [COND, PRE_WARN], None, None),
     ("pre-latent-tb", "4.6 latent TB untreated", "latent TB (ICD-10-CM Z22.7)",
      add("conditions", condition("ltbi", ICD10, "Z22.7", "Latent tuberculosis")), [PRE_WARN, COND], None, None),
     ("pre-igra-positive", "4.6 positive IGRA", "IGRA positive",
@@ -368,17 +440,190 @@ FIXTURES = [
      lambda p: p.update(immunizations=[]), [COND, PRE_INFO], None, None),
     ("pre-combination-azathioprine", "4.6 combination therapy", "azathioprine active",
      add("medications", med("aza", "azathioprine 50 MG Oral Tablet", "1256", tablets=2)), [PRE_WARN, COND], None, None),
-    ("pre-pregnancy", "4.6 pregnancy", "pregnancy (ICD-10-CM Z33.1)",
+    ("pre-pregnancy", "2/4.6 pregnancy status unclear", "pregnancy (ICD-10-CM Z33.1) recorded 18 months ago, still active",
      add("conditions", condition("preg", ICD10, "Z33.1", "Pregnant state, incidental")), [PRE_WARN, COND], None, None),
     # two in-scope drafts: one card set per order, critical/warning/info order across them
-    ("multi-order", "4.4/4.5 two orders", "baricitinib 4 mg and tofacitinib 5 mg twice daily, eGFR 45",
+    ("multi-order", "4.2 combination / 4.4 / 4.4b two orders", "baricitinib 4 mg and tofacitinib 5 mg twice daily, eGFR 45",
      both(lab("egfr", 45), lambda p: p["extra_drafts"].append(
          draft(text="tofacitinib 5 MG Oral Tablet", code="1357541", per_day=2, did="jak-draft-2"))),
-     [COND, DOSE, NOTREC], 2, None),
+     [NOTREC, DOSE, NOTREC, DOSE], 2, None),
     # 4.7
-    ("tyk2-deucravacitinib", "4.7 deucravacitinib", "deucravacitinib 6 mg, bar met",
-     set_draft(text="deucravacitinib 6 MG Oral Tablet", code="2612087"), [NOTREC, TYK2], None, "deucravacitinib"),
+    ("tyk2-deucravacitinib", "4.7 deucravacitinib", "deucravacitinib 6 mg, bar met: one card",
+     set_draft(text="deucravacitinib 6 MG Oral Tablet", code="2612087"), [NOTREC], None, "deucravacitinib"),
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Version 2 (knowledge.md "What changed in version 2"): one fixture per new rule and boundary.
+# ---------------------------------------------------------------------------------------------
+
+UPA = dict(text="upadacitinib 30 MG Extended Release Oral Tablet", code="2196092")
+TOFA = dict(text="tofacitinib 5 MG Oral Tablet", code="1357541", per_day=2)
+TOFA_XR = dict(text="tofacitinib 11 MG 24HR Extended Release Oral Tablet", code="1741046")
+BARI2 = dict(text="baricitinib 2 MG Oral Tablet")
+
+
+def born(years_ago_plus_days):
+    """A birth date making the patient exactly N years old today, shifted by D days."""
+    years, shift = years_ago_plus_days
+    return (datetime.date(TODAY.year - years, TODAY.month, TODAY.day) + datetime.timedelta(days=shift)).isoformat()
+
+
+def set_born(years, shift=0):
+    def edit(p):
+        p["birth_date"] = born((years, shift))
+    return edit
+
+
+def set_rtx(*records):
+    def edit(p):
+        p["medications"] = replace(p["medications"], "rtx", None)
+        p["administrations"] = list(records)
+    return edit
+
+
+V2_FIXTURES = [
+    # 4.3b / 4.4: boxed-warning risk profile (age from Patient.birthDate)
+    ("v2-age-64", "4.3b age boundary", "age 64 (one day short of 65): no risk factor",
+     set_born(65, 1), [COND], None, None),
+    ("v2-age-65", "4.3b/4.4 age >= 65", "age 65 today: warning naming age; baricitinib 2 mg",
+     set_born(65), [COND_WARN, DOSE], 2, None),
+    ("v2-smoker", "4.3b smoking", "former smoker (smoking status 72166-2 = 8517006)",
+     add("assessments", coded_obs("smk", "72166-2", "Tobacco smoking status", SNOMED, "8517006", "Ex-smoker", category="social-history")),
+     [COND_WARN, DOSE], 2, None),
+    ("v2-ascvd", "4.3b ASCVD", "coronary artery disease (I25.10), any status",
+     add("conditions", condition("cad", ICD10, "I25.10", "Atherosclerotic heart disease of native coronary artery", clinical="inactive")),
+     [COND_WARN, DOSE], 2, None),
+    ("v2-malignancy-history", "4.3b malignancy, any history", "personal history of breast cancer (Z85.3)",
+     add("conditions", condition("ca", ICD10, "Z85.3", "Personal history of malignant neoplasm of breast", clinical="resolved")),
+     [COND_WARN, DOSE], 2, None),
+    ("v2-risk-not-recommended", "4.2/4.3b risk named on a not-recommended card", "age 70, belimumab untried",
+     both(set_born(70), drop("statements", "bel")), [NOTREC, DOSE], 2, None),
+    # 4.1: active serious infection
+    ("v2-infection-89-days", "4.1 active serious infection", "sepsis (A41.9) with onset 89 days ago, active",
+     add("conditions", condition("sep", ICD10, "A41.9", "Sepsis, unspecified organism", onset=days_ago(89))),
+     [CONTRA], None, None),
+    ("v2-infection-91-days", "4.1 infection older than 90 days: status unclear", "sepsis (A41.9) with onset 91 days ago, still active",
+     add("conditions", condition("sep", ICD10, "A41.9", "Sepsis, unspecified organism", onset=days_ago(91))),
+     [COND], None, None),
+    ("v2-infection-chronic", "4.1 chronic infection counts whatever its date", "non-tuberculous mycobacterial infection (A31.0) from 2025, active",
+     add("conditions", condition("ntm", ICD10, "A31.0", "Pulmonary mycobacterial infection", onset="2025-01-10")),
+     [CONTRA], None, None),
+    ("v2-herpes-zoster", "4.1 active herpes zoster", "herpes zoster (B02.9) 10 days ago",
+     add("conditions", condition("hz", ICD10, "B02.9", "Zoster without complications", onset=days_ago(10))),
+     [CONTRA], None, None),
+    # 4.1: pregnancy, breast-feeding
+    ("v2-pregnancy-41-weeks", "4.1 pregnancy", "pregnancy (Z33.1) dated 41 weeks ago",
+     add("conditions", condition("preg", ICD10, "Z33.1", "Pregnant state", onset=days_ago(41 * 7))),
+     [CONTRA], None, None),
+    ("v2-pregnancy-43-weeks", "2/4.6 pregnancy older than 42 weeks: status unclear", "pregnancy (Z33.1) dated 43 weeks ago, still active",
+     add("conditions", condition("preg", ICD10, "Z33.1", "Pregnant state", onset=days_ago(43 * 7))),
+     [PRE_WARN, COND], None, None),
+    ("v2-pregnancy-status", "4.1 pregnancy status Observation", "pregnancy status 82810-3 = pregnant, 2 weeks ago (no category)",
+     add("assessments", coded_obs("pst", "82810-3", "Pregnancy status", SNOMED, "77386006", "Pregnant", days_ago(14))),
+     [CONTRA], None, None),
+    ("v2-breastfeeding", "4.1 breast-feeding", "lactating (Z39.1) 3 months ago",
+     add("conditions", condition("lact", ICD10, "Z39.1", "Encounter for care and examination of lactating mother", onset=days_ago(90))),
+     [CONTRA], None, None),
+    # 4.1: thrombosis risk
+    ("v2-antiphospholipid", "4.1 antiphospholipid syndrome", "antiphospholipid syndrome (D68.61)",
+     add("conditions", condition("aps", ICD10, "D68.61", "Antiphospholipid syndrome")), [CONTRA], None, None),
+    ("v2-arterial-thrombosis", "4.1 arterial thrombosis, any status", "resolved arterial embolism of the leg (I74.3)",
+     add("conditions", condition("art", ICD10, "I74.3", "Embolism and thrombosis of arteries of the lower extremities", clinical="resolved")),
+     [CONTRA], None, None),
+    # 4.1: hepatitis and hepatic impairment
+    ("v2-hepatitis-b-active", "4.1 active hepatitis B", "chronic hepatitis B (B18.1)",
+     add("conditions", condition("hbv", ICD10, "B18.1", "Chronic viral hepatitis B without delta-agent")), [CONTRA], None, None),
+    ("v2-hbsag-positive", "4.1 active hepatitis B (serology)", "HBsAg positive",
+     lambda p: p.update(labs=replace(p["labs"], "hbsag", positive("hbsag", "5196-1", "Hepatitis B surface antigen"))),
+     [CONTRA], None, None),
+    ("v2-anti-hbc-positive", "4.6 HBV reactivation path", "anti-HBc positive, HBsAg negative",
+     lambda p: p.update(labs=replace(p["labs"], "hbc", positive("hbc", "16933-4", "Hepatitis B core antibody"))),
+     [PRE_WARN, COND], None, None),
+    ("v2-hepatic-severe", "4.1 severe hepatic impairment", "hepatic failure (K72.10)",
+     add("conditions", condition("liver", ICD10, "K72.10", "Chronic hepatic failure without coma")), [CONTRA], None, None),
+    ("v2-hepatic-moderate-tofacitinib", "4.4b tofacitinib moderate hepatic impairment", "cirrhosis (K74.60) on tofacitinib 5 mg twice daily: 5 mg once daily",
+     both(add("conditions", condition("cirr", ICD10, "K74.60", "Unspecified cirrhosis of liver")), set_draft(**TOFA)),
+     [NOTREC, DOSE], 5, None),
+    # 4.1 / 4.4b: renal
+    ("v2-upadacitinib-egfr-14", "4.1 upadacitinib eGFR < 15", "upadacitinib with eGFR 14",
+     both(lab("egfr", 14), set_draft(**UPA)), [CONTRA], None, None),
+    ("v2-upadacitinib-egfr-15", "4.4b upadacitinib eGFR 15-<30", "upadacitinib 30 mg with eGFR 15: 15 mg",
+     both(lab("egfr", 15), set_draft(**UPA)), [COND, DOSE], 15, None),
+    ("v2-upadacitinib-egfr-29", "4.4b upadacitinib eGFR 15-<30", "upadacitinib 30 mg with eGFR 29: 15 mg",
+     both(lab("egfr", 29), set_draft(**UPA)), [COND, DOSE], 15, None),
+    ("v2-upadacitinib-egfr-30", "4.4b upadacitinib eGFR boundary", "upadacitinib 30 mg with eGFR 30: no dose card",
+     both(lab("egfr", 30), set_draft(**UPA)), [COND], None, None),
+    ("v2-tofacitinib-egfr-50", "4.4b tofacitinib eGFR <= 50 (Xeljanz: moderate renal impairment)", "tofacitinib 5 mg twice daily, eGFR 50: 5 mg once daily",
+     both(lab("egfr", 50), set_draft(**TOFA)), [NOTREC, DOSE], 5, None),
+    ("v2-tofacitinib-egfr-51", "4.4b tofacitinib eGFR boundary", "tofacitinib 5 mg twice daily, eGFR 51: no dose card",
+     both(lab("egfr", 51), set_draft(**TOFA)), [NOTREC], None, None),
+    ("v2-tofacitinib-xr-egfr-45", "4.4b tofacitinib XR switches product", "tofacitinib 11 mg XR, eGFR 45: 5 mg tablet once daily",
+     both(lab("egfr", 45), set_draft(**TOFA_XR)), [NOTREC, DOSE], 5, None),
+    ("v2-tofacitinib-above-label", "4.4b above the highest dose", "tofacitinib 10 mg twice daily (20 mg/day): 5 mg twice daily",
+     set_draft(text="tofacitinib 10 MG Oral Tablet", code="2048566", per_day=2), [NOTREC, DOSE], 5, None),
+    # 4.4b / 4.6: CYP3A4
+    ("v2-cyp3a4-inhibitor-upadacitinib", "4.4b strong CYP3A4 inhibitor (upadacitinib)", "ketoconazole with upadacitinib 30 mg: 15 mg",
+     both(set_draft(**UPA), add("medications", med("keto", "ketoconazole 200 MG Oral Tablet", None, tablets=1))),
+     [COND, DOSE], 15, None),
+    ("v2-cyp3a4-inhibitor-tofacitinib", "4.4b strong CYP3A4 inhibitor (tofacitinib)", "clarithromycin with tofacitinib: 5 mg once daily",
+     both(set_draft(**TOFA), add("medications", med("clari", "clarithromycin 500 MG Oral Tablet", None, tablets=1, per_day=2))),
+     [NOTREC, DOSE], 5, None),
+    ("v2-fluconazole-tofacitinib", "4.4b fluconazole (tofacitinib)", "fluconazole with tofacitinib: 5 mg once daily",
+     both(set_draft(**TOFA), add("medications", med("flu", "fluconazole 200 MG Oral Tablet", None, tablets=1))),
+     [NOTREC, DOSE], 5, None),
+    ("v2-cyp3a4-inducer-upadacitinib", "4.6 strong CYP3A4 inducer", "rifampin with upadacitinib: loss of effect",
+     both(set_draft(**UPA), add("medications", med("rif", "rifampin 300 MG Oral Capsule", None, tablets=2))),
+     [PRE_WARN, COND], None, None),
+    ("v2-cyp3a4-inhibitor-baricitinib", "4.4b CYP3A4 does not change baricitinib", "ketoconazole with baricitinib 4 mg: no dose card",
+     add("medications", med("keto", "ketoconazole 200 MG Oral Tablet", None, tablets=1)), [COND], None, None),
+    # 4.2: tried v2
+    ("v2-tried-cancelled", "4.2 cancelled order does not count", "rituximab order cancelled",
+     lambda p: p.update(medications=replace(p["medications"], "rtx", med("rtx", "rituximab", "121191", status="cancelled"))),
+     [NOTREC], None, None),
+    ("v2-tried-completed", "4.2 completed order counts", "rituximab order completed (the base patient)",
+     lambda p: None, [COND], None, None),
+    ("v2-rituximab-23-weeks", "4.2/4.6 rituximab given 23 weeks ago", "rituximab infusion 23 weeks ago (MedicationAdministration): too recent to judge, B cells depleted",
+     set_rtx(administration("rtx-inf", "rituximab 500 MG in 50 ML Injection", days_ago(23 * 7), "121191")),
+     [NOTREC, PRE_WARN], None, None),
+    ("v2-rituximab-25-weeks", "4.2/4.6 rituximab given 25 weeks ago", "rituximab infusion 25 weeks ago: counts as tried; still within 6 months",
+     set_rtx(administration("rtx-inf", "rituximab 500 MG in 50 ML Injection", days_ago(25 * 7), "121191")),
+     [PRE_WARN, COND], None, None),
+    ("v2-anifrolumab", "4.2 anifrolumab counts for belimumab", "anifrolumab instead of belimumab",
+     lambda p: p.update(statements=[statement("ani", "anifrolumab")]), [COND], None, None),
+    # 4.2: combination
+    ("v2-two-jak-drafts", "4.2 two JAK/TYK2 drafts", "baricitinib and upadacitinib drafted together",
+     lambda p: p["extra_drafts"].append(draft(did="jak-draft-2", **UPA)), [NOTREC, NOTREC], None, None),
+    # 4.6
+    ("v2-hepatitis-screening-missing", "4.6 hepatitis B/C screening", "no HBsAg, anti-HBc or HCV antibody",
+     both(drop("labs", "hbsag"), drop("labs", "hbc"), drop("labs", "hcv")), [PRE_WARN, COND], None, None),
+    ("v2-pregnancy-test-missing", "4.6 pregnancy test and contraception", "female aged 40, no pregnancy test within 30 days",
+     drop("labs", "hcg"), [COND, PRE_INFO], None, None),
+    ("v2-live-vaccine", "4.6 live vaccine within 4 weeks", "MMR (CVX 03) 2 weeks ago",
+     add("immunizations", vaccine("mmr", "03", "MMR", days_ago(14))), [PRE_WARN, COND], None, None),
+    ("v2-hormonal-vte", "4.6 hormonal VTE risk", "ethinyl estradiol / levonorgestrel active",
+     add("medications", med("coc", "ethinyl estradiol 0.03 MG / levonorgestrel 0.15 MG Oral Tablet", None, tablets=1)),
+     [PRE_WARN, COND], None, None),
+    ("v2-diverticular", "4.6 diverticular disease", "diverticulosis of the colon (K57.30)",
+     add("conditions", condition("div", ICD10, "K57.30", "Diverticulosis of large intestine")), [PRE_WARN, COND], None, None),
+    ("v2-upcr-without-nephritis", "4.6 UPCR without a nephritis diagnosis", "UPCR 0.8 g/g, no lupus nephritis recorded",
+     add("labs", obs("upcr", "2890-2", "Protein/Creatinine ratio", 0.8, "g/g", "g/g")), [PRE_WARN, COND], None, None),
+    ("v2-no-hydroxychloroquine", "4.6 hydroxychloroquine background", "no hydroxychloroquine on record",
+     drop("medications", "hcq"), [COND, PRE_INFO], None, None),
+    ("v2-tacrolimus", "4.6 calcineurin inhibitor", "tacrolimus active",
+     add("medications", med("tac", "tacrolimus 1 MG Oral Capsule", "42316", tablets=2, per_day=2)), [PRE_WARN, COND], None, None),
+]
+
+# Expected cards that changed under version 2, and why (README).
+CHANGED = {
+    "other-upadacitinib-egfr-25": "eGFR 15-<30 is now a 15 mg dose finding for upadacitinib (Rinvoq label), not a renal warning",
+    "multi-order": "two JAK drafts in one call are now not recommended (combination); tofacitinib gets its own dose card (eGFR <= 50)",
+    "tyk2-deucravacitinib": "one card per order: the separate TYK2 card is retired; the verdict card carries the message",
+    "pre-no-tb-screening": "missing TB screening is now a warning",
+    "pre-pregnancy": "a pregnancy Condition older than 42 weeks is 'pregnancy status unclear' (warning); a recent one is a do-not-start finding",
+    "failsafe-egfr-stale": "a missing eGFR now gets a creatinine order on the pre-treatment card",
+    "failsafe-labs-unavailable": "without labs, TB and hepatitis screening are missing: warnings",
+}
 
 
 def main():
@@ -388,7 +633,7 @@ def main():
             os.remove(os.path.join(OUT, f))
     expected = {}
     rows = []
-    for name, rule, what, edit, cards, dose, link in FIXTURES:
+    for name, rule, what, edit, cards, dose, link in FIXTURES + V2_FIXTURES:
         p = base()
         edit(p)
         # The engine puts critical cards first, then warning, then info (stable).
@@ -407,12 +652,16 @@ def main():
         fh.write("Complete CDS Hooks `order-sign` requests, one per rule of knowledge.md 4.1-4.8 and per boundary. ")
         fh.write("Generated by `scripts/build-fixtures.py` (edit it, not the JSON); `expected.json` holds what ")
         fh.write("`tests/clinical_fixtures.rs` asserts, evaluated as of 2026-11-26. Every fixture starts from a patient ")
-        fh.write("who meets the off-label bar with complete, normal data (rituximab, mycophenolate and belimumab tried; ")
-        fh.write("prednisone 15 mg/day; SLEDAI-2K 12; eGFR 90; normal CBC; negative IGRA; two RZV doses; draft ")
-        fh.write("baricitinib 4 mg once daily) and changes one thing.\n\n")
+        fh.write("who meets the off-label bar with complete, normal data (a woman aged 40; rituximab, mycophenolate and ")
+        fh.write("belimumab tried; hydroxychloroquine; prednisone 15 mg/day; SLEDAI-2K 12; eGFR 90; normal CBC; negative ")
+        fh.write("IGRA, hepatitis B/C serology and pregnancy test; two RZV doses; draft baricitinib 4 mg once daily) and ")
+        fh.write("changes one thing.\n\n")
         fh.write("| fixture | rule | case | expected cards (topic, indicator), in order | proposed dose (mg) |\n")
         fh.write("| --- | --- | --- | --- | --- |\n")
         fh.write("\n".join(rows) + "\n")
+        fh.write("\n## Expected cards changed under version 2\n\n")
+        for name, why in CHANGED.items():
+            fh.write(f"- `{name}.json`: {why}.\n")
 
 
 if __name__ == "__main__":

@@ -78,7 +78,9 @@ def request(patient, conditions, meds, labs, assessments, immunizations, draft_t
             "context": {"patientId": patient["id"], "userId": "Practitioner/rheum-1", "selections": ["MedicationRequest/draft-bari-1"],
                         "draftOrders": {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": draft}]}},
             "prefetch": {"patient": patient, "conditions": searchset(conditions), "medications": searchset(meds), "statements": searchset([]),
-                         "labs": searchset(labs), "assessments": searchset(assessments), "immunizations": searchset(immunizations)}}
+                         "administrations": searchset([]), "labs": searchset(labs), "status": searchset([]),
+                         "vte-history": searchset([]), "vte-history-2": searchset([]),
+                         "assessments": searchset(assessments), "immunizations": searchset(immunizations)}}
 
 
 def realistic():

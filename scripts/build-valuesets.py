@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Build the FHIR ValueSet files under hooks/valuesets/ (and the local CodeSystem under
 hooks/codesystems/) from the shared terminology expansions (../shared/terminology/*.tsv)
-and the codes named in ../shared/clinical/knowledge.md sections 2, 3b, 3c and 3d.
+and the codes named in ../shared/clinical/knowledge.md sections 2, 3b, 3c and 3d; then the
+code-filtered Observation prefetch templates of hooks/services.json from those value sets.
 
 Python 3.11, standard library only. Run from anywhere:
 
@@ -27,6 +28,7 @@ TERMINOLOGY = next(
     REPO.parent / "shared" / "terminology",
 )
 OUT = REPO / "hooks" / "valuesets"
+SERVICES = REPO / "hooks" / "services.json"
 CS_OUT = REPO / "hooks" / "codesystems"
 
 BASE = "https://jak-sle-cds.github.io/fhir"
@@ -830,6 +832,85 @@ def codesystem() -> dict:
     }
 
 
+# --------------------------------------------------------------------------------------------
+# Observation prefetch templates (hooks/services.json), derived from the value sets
+# --------------------------------------------------------------------------------------------
+
+# Prefetch key -> the value sets whose Observation codes it fetches. Every Observation code a
+# rule reads must be in one of them (tests/data_reach.rs checks it from the value sets). ICD-10-CM
+# members are diagnosis codes, read from Conditions (an unfiltered query), not searched for in
+# Observation.code.
+OBSERVATION_QUERIES: list[tuple[str, list[str]]] = [
+    ("labs", ["egfr", "upcr", "alc", "anc", "hb", "igra", "tst",
+              "hbsag", "anti-hbc", "hcv-antibody", "hbv-dna", "hcv-rna", "serology-context"]),
+    ("status", ["pregnancy-status", "hcg", "breastfeeding-status", "smoking-status-code",
+                "lipids", "sledai-2k", "prednisone-equivalent-dose"]),
+    ("vte-history", ["vte"]),
+]
+# Fetched for the clinician's context (knowledge.md 3d), read by no rule: anti-dsDNA, C3, C4.
+CONTEXT_LABS = [{"system": LOINC, "code": c} for c in ("5130-0", "4485-9", "4498-2")]
+# A rendered query stays under this many characters with a 64-character patient id: the
+# public CDS Hooks sandbox has trouble with very long prefetch URLs. Longer lists are split
+# into "<key>", "<key>-2", ... of balanced size.
+MAX_QUERY = 1500
+PATIENT_ID_ROOM = 64
+OBSERVATION_PREFIX = "Observation?patient={{context.patientId}}&code="
+
+
+def observation_templates(valuesets: dict[str, dict]) -> dict[str, str]:
+    templates: dict[str, str] = {}
+    for key, vids in OBSERVATION_QUERIES:
+        tokens: list[str] = []
+        for vid in vids:
+            members = CONTEXT_LABS if vid == "serology-context" else valuesets[vid]["expansion"]["contains"]
+            for c in members:
+                token = f"{c['system']}|{c['code']}"
+                if c["system"] != ICD and token not in tokens:
+                    tokens.append(token)
+        room = MAX_QUERY - len(OBSERVATION_PREFIX) + len("{{context.patientId}}") - PATIENT_ID_ROOM
+        total = len(",".join(tokens))
+        parts = -(-total // room)
+        while True:
+            size = -(-len(tokens) // parts)
+            chunks = [tokens[i:i + size] for i in range(0, len(tokens), size)]
+            if all(len(",".join(ch)) <= room for ch in chunks):
+                break
+            parts += 1
+        for n, chunk in enumerate(chunks, 1):
+            name = key if n == 1 else f"{key}-{n}"
+            templates[name] = OBSERVATION_PREFIX + ",".join(chunk)
+    return templates
+
+
+def owned_key(key: str) -> bool:
+    base = key.rsplit("-", 1)[0] if key.rsplit("-", 1)[-1].isdigit() else key
+    return base in {k for k, _ in OBSERVATION_QUERIES}
+
+
+def services_text(valuesets: dict[str, dict]) -> str:
+    """hooks/services.json with the generated Observation templates in every service that
+    gathers Conditions (the order services and any later one); everything else unchanged."""
+    generated = observation_templates(valuesets)
+    doc = json.loads(SERVICES.read_text(encoding="utf-8"))
+    for service in doc["services"]:
+        prefetch = service.get("prefetch", {})
+        if "conditions" not in prefetch:
+            continue
+        out: dict[str, str] = {}
+        placed = False
+        for key, template in prefetch.items():
+            if owned_key(key):
+                if not placed:
+                    out.update(generated)
+                    placed = True
+                continue
+            out[key] = template
+        if not placed:
+            out.update(generated)
+        service["prefetch"] = out
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
 def render(obj: dict) -> str:
     return json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
 
@@ -843,6 +924,7 @@ def main() -> int:
     valuesets = build()
     files = {OUT / f"{vid}.json": render(vs) for vid, vs in valuesets.items()}
     files[CS_OUT / "sle-assessment.json"] = render(codesystem())
+    files[SERVICES] = services_text(valuesets)
     stale = [p for p, text in files.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
     extra = [p for p in OUT.glob("*.json") if p not in files] if OUT.is_dir() else []
     if args.check:

@@ -3,10 +3,13 @@
 # the realistic request (fixtures/perf/) using wrk; prints req/s, p50/p99 latency, errors and
 # the service's peak RSS.
 #
-#   scripts/load.sh [off|auth|fallback|all] [DURATION_S=30] [CONNECTIONS=32]
+#   scripts/load.sh [off|auth|auth-pg|fallback|all] [DURATION_S=30] [CONNECTIONS=32]
 #
 #   off       auth.required = false
 #   auth      auth on; every request carries its own pre-signed ES384 token (unique jti)
+#   auth-pg   as auth, with a PostgreSQL store: each jti is recorded in the replay_cache table
+#             shared by replicas (LOAD_POSTGRES_URL, default the tests' database; a schema of
+#             its own, dropped afterwards; psql needed)
 #   fallback  auth off; the request has no prefetch and the service fetches everything from
 #             the real FHIR server used by the tests (Medplum, tests/fhir-server), one call at
 #             a time (that server answers the labs search in ~90 ms per page on one Node
@@ -18,7 +21,7 @@
 #             no cards, as the Node reference CDS service does): ROUNDS alternate runs of
 #             each on the same request and the same cores, then the ratio of their req/s.
 #
-# `all` runs off, auth and fallback (compare is run on its own: it installs Express).
+# `all` runs off, auth, auth-pg and fallback (compare is run on its own: it installs Express).
 #
 # Besides wrk's figures each mode prints the service's CPU time per request
 # (service_cpu_ms_per_req: user + system time of the service process over the run ÷
@@ -51,13 +54,13 @@ required = $1
 [fhir]
 allowed_servers = $2
 [store]
-url = "sqlite://$WORK/store.db"
+url = "${STORE_URL:-sqlite://$WORK/store.db}"
 TOML
   RUST_LOG=${SVC_LOG:-warn} JAK_SLE_LOG_FORMAT=json "$BIN" serve --config "$WORK/config.toml" \
     > "$WORK/service.log" 2>&1 &
   SVC_PID=$!
   for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && return 0
+    curl -fsS "http://127.0.0.1:$PORT/livez" >/dev/null 2>&1 && return 0
     sleep 0.1
   done
   echo "service did not start:"; cat "$WORK/service.log"; exit 1
@@ -104,15 +107,30 @@ mode_off() {
   stop_service
 }
 
-mode_auth() {
-  start_service true '[]'
+# The auth run against the service started by the caller; $1 = label.
+run_auth() {
   local url="http://127.0.0.1:$PORT/cds-services/jak-sle-order-select"
   # Enough distinct tokens for the whole run at up to 5,000 req/s.
   local n=$((DURATION * 5000))
   echo "== signing $n tokens"
   target/release/examples/sign_tokens "$url" "$n" "$WORK/tokens.txt"
-  run_wrk "auth on (ES384, unique jti)" fixtures/perf/realistic-order-select.json "$WORK/tokens.txt"
+  run_wrk "$1" fixtures/perf/realistic-order-select.json "$WORK/tokens.txt"
+}
+
+mode_auth() {
+  start_service true '[]'
+  run_auth "auth on (ES384, unique jti, in-memory replay cache)"
   stop_service
+}
+
+mode_auth_pg() {
+  local base=${LOAD_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
+  local schema="jak_load_$$"
+  psql "$base" -qc "CREATE SCHEMA $schema"
+  STORE_URL="$base?options=-c%20search_path%3D$schema" start_service true '[]'
+  run_auth "auth on (ES384, unique jti, PostgreSQL replay cache)"
+  stop_service
+  psql "$base" -qc "DROP SCHEMA $schema CASCADE"
 }
 
 mode_fallback() {
@@ -188,8 +206,9 @@ echo "machine: $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 case "$MODE" in
   off) mode_off ;;
   auth) mode_auth ;;
+  auth-pg) mode_auth_pg ;;
   fallback) mode_fallback ;;
   compare) mode_compare ;;
-  all) mode_off; mode_auth; mode_fallback ;;
+  all) mode_off; mode_auth; mode_auth_pg; mode_fallback ;;
   *) echo "unknown mode $MODE"; exit 2 ;;
 esac

@@ -195,9 +195,10 @@ pub struct Loaded {
 
 impl Loaded {
     /// The effective configuration as TOML, secrets masked (`check-config`).
-    pub fn masked_toml(&self) -> String {
-        let tree = toml::Table::try_from(&self.config).unwrap_or_default();
-        env::masked(tree, &self.overrides)
+    pub fn masked_toml(&self) -> Result<String, ConfigError> {
+        let tree = toml::Table::try_from(&self.config)
+            .map_err(|e| ConfigError::Environment(format!("cannot print: {e}")))?;
+        Ok(env::masked(tree, &self.overrides))
     }
 }
 

@@ -4,7 +4,8 @@
 //! population dry run over a FHIR Bulk Data export (docs/governance.md).
 //!
 //! Logs go to stderr: the filter comes from `RUST_LOG` (default `info`), the format from
-//! `JAK_SLE_LOG_FORMAT` (`json` for one JSON object per line, otherwise human-readable).
+//! `JAK_SLE_LOG_FORMAT` (`json` for one JSON object per line, otherwise human-readable);
+//! traces are exported when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (docs/operations.md).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -116,7 +117,7 @@ enum ReportFormat {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    init_tracing();
+    let _telemetry = jak_sle_cds::server::telemetry::init();
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Serve {
         config: None,
@@ -164,19 +165,6 @@ async fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if std::env::var("JAK_SLE_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json")) {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
-
 /// The file's configuration (or the defaults) with the environment's over it.
 fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
     Ok(Config::load_from_environment(path)?.config)
@@ -185,7 +173,7 @@ fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
 fn check_config(path: Option<&Path>) -> anyhow::Result<()> {
     let loaded = Config::load_from_environment(path)?;
     load_knowledge(&loaded.config)?;
-    print!("{}", loaded.masked_toml());
+    print!("{}", loaded.masked_toml()?);
     Ok(())
 }
 

@@ -189,3 +189,32 @@ fn report_arguments_are_parsed() {
         "{text}"
     );
 }
+
+#[test]
+fn evaluate_answers_a_patient_view_request_with_the_monitoring_cards() {
+    let out = bin()
+        .args([
+            "evaluate",
+            "--today",
+            "2026-11-26",
+            "--format",
+            "text",
+            "--request",
+        ])
+        .arg(fixture_path("sandbox-patient-view.json"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    // Tofacitinib since 2025-03-01, a DVT on 2026-09-01: stop (critical), named by the
+    // monitoring service's topic.
+    assert!(
+        text.contains("CRITICAL") && text.contains("Tofacitinib: stop — VTE after the start"),
+        "{text}"
+    );
+    assert!(text.contains("jaki-monitoring-stop"), "{text}");
+}

@@ -1,5 +1,5 @@
-//! The CDS Hooks sandbox demo (docs/sandbox.md), end to end, so the cards docs/sandbox.md promises
-//! are the cards the service gives.
+//! The CDS Hooks sandbox demo (docs/sandbox.md), end to end, so the cards the documentation
+//! promises are the cards the service gives.
 //!
 //! The demo Bundle is rebuilt for today (`python3 scripts/build-demo.py <today> --out …`, the
 //! same script as the committed fixtures/demo/jak-sle-demo.json), loaded into the real FHIR
@@ -16,11 +16,10 @@ mod common;
 mod fhir_support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::{assert_spec_conformant_response, spawn_app, test_config, TestApp};
+use common::{assert_spec_conformant_response, cards_of, spawn_app, test_config, TestApp};
 use fhir_support::real_server::FhirTestServer;
-use fhir_support::service_templates;
+use fhir_support::{build_demo_bundle, full_prefetch};
 use serde_json::{json, Value};
 
 const RXNORM: &str = "http://www.nlm.nih.gov/research/umls/rxnorm";
@@ -52,9 +51,9 @@ fn expected(patient: &str, drug: &SandboxDrug) -> Vec<Expected> {
             "critical",
             "jaki-sle-contraindicated",
             if tofa {
-                "Tofacitinib contraindicated in this SLE patient: VTE history"
+                "Tofacitinib: do not start: VTE history"
             } else {
-                "Ruxolitinib contraindicated in this SLE patient: VTE history"
+                "Ruxolitinib: do not start: VTE history"
             },
         )],
         "jak-demo-early" => vec![
@@ -62,18 +61,18 @@ fn expected(patient: &str, drug: &SandboxDrug) -> Vec<Expected> {
                 "warning",
                 "jaki-sle-not-recommended",
                 if tofa {
-                    "Tofacitinib not recommended in this SLE patient: no SLE efficacy data, standard therapies not exhausted +1 more"
+                    "Tofacitinib not recommended: no SLE efficacy data, standard therapies not exhausted, no refractory-disease criterion"
                 } else {
-                    "Ruxolitinib not recommended in this SLE patient: no SLE efficacy data, standard therapies not exhausted +1 more"
+                    "Ruxolitinib not recommended: no SLE efficacy data, standard therapies not exhausted, no refractory-disease criterion"
                 },
             ),
             (
-                "info",
+                "warning",
                 "jaki-pre-treatment-screening",
                 if tofa {
-                    "Before starting tofacitinib: TB screening, zoster vaccine"
+                    "Before starting tofacitinib: TB screening, hepatitis screening, pregnancy test, zoster vaccine"
                 } else {
-                    "Before starting ruxolitinib: TB screening, zoster vaccine"
+                    "Before starting ruxolitinib: TB screening, hepatitis screening, pregnancy test, zoster vaccine"
                 },
             ),
         ],
@@ -82,18 +81,18 @@ fn expected(patient: &str, drug: &SandboxDrug) -> Vec<Expected> {
                 "warning",
                 "jaki-sle-not-recommended",
                 if tofa {
-                    "Tofacitinib not recommended in this SLE patient: no SLE efficacy data"
+                    "Tofacitinib not recommended: no SLE efficacy data"
                 } else {
-                    "Ruxolitinib not recommended in this SLE patient: no SLE efficacy data"
+                    "Ruxolitinib not recommended: no SLE efficacy data"
                 },
             ),
             (
-                "info",
+                "warning",
                 "jaki-pre-treatment-screening",
                 if tofa {
-                    "Before starting tofacitinib: zoster vaccine"
+                    "Before starting tofacitinib: hepatitis screening, pregnancy test, zoster vaccine"
                 } else {
-                    "Before starting ruxolitinib: zoster vaccine"
+                    "Before starting ruxolitinib: hepatitis screening, pregnancy test, zoster vaccine"
                 },
             ),
         ],
@@ -107,28 +106,27 @@ const BARICITINIB_REFRAC: [Expected; 3] = [
     (
         "warning",
         "jaki-dose-adjustment",
-        "Baricitinib: reduce to 2 mg once daily (reduced eGFR)",
+        "Baricitinib: reduce to 2 mg once daily (eGFR 50)",
+    ),
+    (
+        "warning",
+        "jaki-pre-treatment-screening",
+        "Before starting baricitinib: hepatitis screening, pregnancy test, zoster vaccine",
     ),
     (
         "info",
         "jaki-sle-conditional",
         "Baricitinib off-label for refractory SLE may be considered: criteria met, conditions apply",
     ),
-    (
-        "info",
-        "jaki-pre-treatment-screening",
-        "Before starting baricitinib: zoster vaccine",
-    ),
 ];
 
 /// Suggestion labels docs/sandbox.md names, per patient (same for both sandbox drugs).
 fn expected_suggestions(patient: &str) -> &'static [&'static str] {
     match patient {
-        "jak-demo-refrac" => &["Replace with baricitinib 2 mg once daily"],
+        "jak-demo-refrac" => &["Replace with baricitinib 2 mg once daily (eGFR 50)"],
         "jak-demo-early" => &[
             "Replace with Rituximab for refractory SLE (regimen per specialist)",
-            "Replace with Mycophenolate mofetil 2-3 g/day",
-            "Replace with Belimumab added to standard therapy",
+            "Replace with Mycophenolate mofetil 2-3 g/day in divided doses",
         ],
         _ => &[],
     }
@@ -138,24 +136,6 @@ const PATIENTS: [&str; 3] = ["jak-demo-vte", "jak-demo-early", "jak-demo-refrac"
 
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
-/// Run scripts/build-demo.py for `day` into a temporary file and return its path.
-fn build_demo_bundle(day: chrono::NaiveDate, dir: &Path) -> PathBuf {
-    let out = dir.join("jak-sle-demo.json");
-    let run = Command::new("python3")
-        .arg(repo("scripts/build-demo.py"))
-        .arg(day.to_string())
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap_or_else(|e| panic!("the demo test needs python3 on PATH: {e}"));
-    assert!(
-        run.status.success(),
-        "scripts/build-demo.py failed: {}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    out
 }
 
 fn read_json(path: &Path) -> Value {
@@ -199,26 +179,6 @@ fn sandbox_request(hook: &str, fhir: &str, patient: &str, draft: Value, prefetch
     req
 }
 
-/// Prefetch as a client that fills every template would send it.
-async fn full_prefetch(fhir: &str, patient: &str) -> Value {
-    let (templates, _) = service_templates("jak-sle-order-sign");
-    let client = reqwest::Client::new();
-    let mut out = serde_json::Map::new();
-    for (key, template) in templates {
-        let query = template.replace("{{context.patientId}}", patient);
-        let body: Value = client
-            .get(format!("{fhir}/{query}"))
-            .send()
-            .await
-            .expect("prefetch query")
-            .json()
-            .await
-            .expect("prefetch JSON");
-        out.insert(key, body);
-    }
-    Value::Object(out)
-}
-
 async fn call(app: &TestApp, service: &str, req: &Value) -> Value {
     let res = app.call(service, req.to_string()).await;
     let status = res.status();
@@ -227,24 +187,6 @@ async fn call(app: &TestApp, service: &str, req: &Value) -> Value {
     let response: Value = serde_json::from_str(&body).expect("JSON response");
     assert_spec_conformant_response(&response);
     response
-}
-
-fn cards_of(response: &Value) -> Vec<(String, String, String)> {
-    response["cards"]
-        .as_array()
-        .expect("cards array")
-        .iter()
-        .map(|c| {
-            (
-                c["indicator"].as_str().unwrap_or_default().to_string(),
-                c["source"]["topic"]["code"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                c["summary"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
 }
 
 fn assert_cards(response: &Value, expected: &[Expected], what: &str) {
@@ -290,7 +232,7 @@ async fn sandbox_calls_on_the_demo_patients_give_the_documented_cards() {
     let app = spawn_app(config).await;
 
     for patient in PATIENTS {
-        let full = full_prefetch(&server.base, patient).await;
+        let full = full_prefetch(&server.base, "jak-sle-order-sign", patient).await;
         let patient_only = json!({"patient": full["patient"].clone()});
         for drug in [&TOFACITINIB, &RUXOLITINIB] {
             let want = expected(patient, drug);
@@ -362,8 +304,12 @@ async fn sandbox_calls_on_the_demo_patients_give_the_documented_cards() {
         "jak-demo-refrac, baricitinib 4 mg",
     );
     assert!(
-        detail(&res, "jaki-sle-conditional").contains("Dose: baricitinib 2 mg once daily"),
-        "the conditional card's dose agrees with the dose card"
+        detail(&res, "jaki-dose-adjustment").contains("Change baricitinib to 2 mg once daily"),
+        "the dose card states the dose"
+    );
+    assert!(
+        !detail(&res, "jaki-sle-conditional").contains("mg once daily"),
+        "the conditional card does not repeat the dose the dose card states"
     );
     // The same order for the other two: contraindicated, not recommended.
     for (patient, indicator, topic) in [
@@ -397,8 +343,8 @@ fn the_documentation_lists_the_cards_the_service_gives() {
     }
     let guide = repo("docs/sandbox.md");
     assert!(
-        std::fs::read_to_string(&guide).is_ok_and(|t| t.contains(DOC_HEADING)),
-        "docs/sandbox.md has the heading {DOC_HEADING:?}"
+        std::fs::read_to_string(&guide).is_ok_and(|t| t.starts_with(DOC_HEADING)),
+        "docs/sandbox.md starts with {DOC_HEADING:?}"
     );
     for doc in [guide] {
         // Markdown wraps lines: compare with runs of whitespace as one space.

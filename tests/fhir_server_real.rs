@@ -172,3 +172,92 @@ async fn fallback_gather_from_a_real_fhir_server() {
         "conditions: not prefetched and the FHIR query failed (HTTP 401)"
     );
 }
+
+/// The LOINC code (or first code) of every gathered Observation, sorted.
+fn observation_codes(rec: &PatientRecord) -> Vec<String> {
+    let mut out: Vec<String> = rec
+        .observations
+        .iter()
+        .filter_map(|o| o.code.as_ref()?.coding.first()?.code.clone())
+        .collect();
+    out.sort();
+    out
+}
+
+/// Data reach (issue 8): a history-of-VTE Observation (SNOMED 161512003) and a
+/// pregnancy-status Observation (LOINC 82810-3, pregnant), both filed with no category, and a
+/// smoking-status Observation under social-history reach the record through the fallback
+/// queries (the templates of hooks/services.json); the VTE one becomes the VTE-history fact.
+/// The version-1 templates (a lab code list and `category=survey`) missed all three.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn observations_a_rule_reads_reach_the_record_whatever_their_category() {
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/fhir-server/data-reach.json");
+    let server = FhirTestServer::start(&fixture, &["--page-size", "2", "--token", TOKEN]);
+    let patient = server.patient_id(TOKEN, "reach-0001").await;
+    let mut s = settings(&["http://127.0.0.1:*"]);
+    s.timeout_ms = 10_000;
+    s.budget_ms = 30_000;
+    let g = Gatherer::new(&s);
+    let req = request(&patient, Some(&server.base), Some(TOKEN), json!({}));
+
+    let (templates, required) = service_templates("jak-sle-order-sign");
+    assert!(templates.contains_key("administrations"));
+    let rec = gather_all(&g, &req, &templates, &required).await;
+    assert!(rec.unreadable.is_empty(), "{:?}", rec.unreadable);
+    assert_eq!(
+        observation_codes(&rec),
+        ["161512003", "72166-2", "82810-3"],
+        "the VTE history, smoking and pregnancy status; not the heart rate"
+    );
+    let pregnancy = rec
+        .observations
+        .iter()
+        .find(|o| {
+            o.code.as_ref().is_some_and(|c| {
+                c.coding
+                    .iter()
+                    .any(|c| c.code.as_deref() == Some("82810-3"))
+            })
+        })
+        .expect("pregnancy-status Observation");
+    assert_eq!(
+        pregnancy
+            .value_codeable_concept
+            .as_ref()
+            .and_then(|v| v.coding.first()?.code.as_deref()),
+        Some("77386006")
+    );
+
+    let kb = jak_sle_cds::knowledge::Knowledge::embedded().expect("knowledge");
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 2).expect("date");
+    let facts = jak_sle_cds::facts::derive(&rec, &kb, today);
+    assert_eq!(facts.vte_history.len(), 1, "{:?}", facts.vte_history);
+    assert!(
+        facts.vte_history[0].reference.starts_with("Observation/"),
+        "{:?}",
+        facts.vte_history
+    );
+    assert_eq!(facts.sle.len(), 1);
+
+    // The same server with the version-1 Observation templates: none of them arrives.
+    let mut v1 = templates.clone();
+    v1.retain(|_, t| !t.starts_with("Observation?"));
+    v1.insert(
+        "labs".into(),
+        "Observation?patient={{context.patientId}}&code=http://loinc.org|33914-3,http://loinc.org|718-7".into(),
+    );
+    v1.insert(
+        "assessments".into(),
+        "Observation?patient={{context.patientId}}&category=survey".into(),
+    );
+    let rec = gather_all(&g, &req, &v1, &required).await;
+    assert!(
+        observation_codes(&rec).is_empty(),
+        "{:?}",
+        observation_codes(&rec)
+    );
+    assert!(jak_sle_cds::facts::derive(&rec, &kb, today)
+        .vte_history
+        .is_empty());
+}

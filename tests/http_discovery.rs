@@ -6,7 +6,7 @@ use common::{assert_spec_conformant_discovery, spawn_app, test_config};
 use serde_json::Value;
 
 #[tokio::test]
-async fn discovery_lists_three_services_without_internal_fields() {
+async fn discovery_lists_every_service_without_internal_fields() {
     let app = spawn_app(test_config()).await;
     let res = app.get("/cds-services").await;
     assert_eq!(res.status(), 200);
@@ -27,6 +27,7 @@ async fn discovery_lists_three_services_without_internal_fields() {
             ("jak-sle-order-select", "order-select"),
             ("jak-sle-order-sign", "order-sign"),
             ("jak-sle-medication-prescribe", "medication-prescribe"),
+            ("jak-sle-monitor", "patient-view"),
         ]
     );
     for s in services {

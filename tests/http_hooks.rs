@@ -8,7 +8,7 @@ use common::{
 };
 use serde_json::Value;
 
-const FIXTURES: [(&str, &str); 6] = [
+const FIXTURES: [(&str, &str); 7] = [
     ("jak-sle-order-select", "sandbox-r4-order-select.json"),
     ("jak-sle-order-select", "sandbox-dstu2-order-select.json"),
     ("jak-sle-order-sign", "sandbox-r4-order-sign.json"),
@@ -18,6 +18,7 @@ const FIXTURES: [(&str, &str); 6] = [
         "jak-sle-medication-prescribe",
         "legacy-medication-prescribe.json",
     ),
+    ("jak-sle-monitor", "sandbox-patient-view.json"),
 ];
 
 #[tokio::test]

@@ -10,11 +10,10 @@
 
 mod auth_support;
 mod common;
-
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod ops_support;
 
 use common::{fixture, sandbox_token, spawn_app, test_config, SANDBOX_ISS};
+use ops_support::Captured;
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -25,28 +24,6 @@ const ACCESS_TOKEN: &str = "fhir-access-token-71c0a9e35d";
 /// Patient data inside a resource that cannot be read.
 const UNREADABLE_VALUE: &str = "Jane Unreadable-Doe";
 const SERVICE: &str = "/cds-services/jak-sle-order-select";
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
-    }
-}
 
 /// The order-select fixture for [`PATIENT`] against `fhir_server` with the access token;
 /// `missing` prefetch keys removed.

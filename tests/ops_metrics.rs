@@ -3,27 +3,20 @@
 //! every family with its labels and no patient data; the API port has no `/metrics`.
 
 mod common;
+mod ops_support;
 
-use common::{fixture_json, test_config};
+use common::test_config;
 use jak_sle_cds::server::pipeline::load_knowledge;
 use jak_sle_cds::server::Application;
+use ops_support::{fhir_serving_conditions, request_fetching_conditions};
 use serde_json::json;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const SERVICE: &str = "jak-sle-order-select";
 const PATIENT: &str = "smart-1288992";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_families_on_their_own_port_only() {
-    let fhir = MockServer::start().await;
-    let conditions = fixture_json("sandbox-r4-order-select.json")["prefetch"]["conditions"].clone();
-    Mock::given(method("GET"))
-        .and(path("/fhir/Condition"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(conditions))
-        .mount(&fhir)
-        .await;
-
+    let fhir = fhir_serving_conditions().await;
     let mut config = test_config();
     config.fhir.allowed_servers = vec!["http://127.0.0.1:*".into()];
     config.metrics.listen = Some("127.0.0.1:0".parse().unwrap());
@@ -37,12 +30,7 @@ async fn metrics_families_on_their_own_port_only() {
     let url = |p: &str| format!("{api}{p}");
 
     // A hook call whose conditions are fetched.
-    let mut req = fixture_json("sandbox-r4-order-select.json");
-    req["fhirServer"] = json!(format!("{}/fhir", fhir.uri()));
-    req["prefetch"]
-        .as_object_mut()
-        .unwrap()
-        .remove("conditions");
+    let req = request_fetching_conditions(&fhir);
     let call = url(&format!("/cds-services/{SERVICE}"));
     let res = client
         .post(&call)

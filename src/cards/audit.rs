@@ -1,12 +1,16 @@
 //! Card self-check: the invariants every card of this service keeps (summary length and
-//! drug name, topic, suggestions with selection behaviour, override reasons with display, and
+//! drug name, topic, suggestions with selection behaviour, override reasons with display,
 //! every number in the evidence section traceable to a verified figure or a citation of
-//! hooks/evidence.json). Used by the tests; cheap enough for a debug check at runtime.
+//! hooks/evidence.json) and the card-text rules of knowledge.md 4.10 (detail length, evidence
+//! bullets, links, no internal references, FHIR ids or code-system codes in any string a
+//! clinician reads). Used by the tests; cheap enough for a debug check at runtime.
 
 use std::collections::HashSet;
 
 use super::links::EVIDENCE_HEADING;
-use super::{Topic, SUMMARY_MAX_CHARS, TOPIC_SYSTEM};
+use super::{
+    Topic, DETAIL_MAX_CHARS, EVIDENCE_BULLETS_MAX, LINKS_MAX, SUMMARY_MAX_CHARS, TOPIC_SYSTEM,
+};
 use crate::cds::Card;
 use crate::facts::Agent;
 use crate::knowledge::Knowledge;
@@ -64,15 +68,7 @@ pub fn audit(card: &Card, agent: Agent, kb: &Knowledge) -> Vec<String> {
     }
     match &card.source.topic {
         Some(t) if t.system == TOPIC_SYSTEM && t.display.is_some() => {
-            let known = [
-                Topic::Contraindicated,
-                Topic::NotRecommended,
-                Topic::Conditional,
-                Topic::DoseAdjustment,
-                Topic::PreTreatment,
-                Topic::Tyk2Investigational,
-            ];
-            if !known.iter().any(|k| k.code() == t.code) {
+            if !Topic::ALL.iter().any(|k| k.code() == t.code) {
                 problems.push(format!("unknown topic {}", t.code));
             }
         }
@@ -98,11 +94,7 @@ pub fn audit(card: &Card, agent: Agent, kb: &Knowledge) -> Vec<String> {
         problems.push("links missing or not absolute".into());
     }
     let detail = card.detail.as_deref().unwrap_or("");
-    for heading in ["**Facts used**", "**Missing data**", "**Evidence**"] {
-        if !detail.contains(heading) {
-            problems.push(format!("detail lacks {heading}"));
-        }
-    }
+    problems.extend(text_problems(card));
     let (allowed, unverified_only) = evidence_numbers(kb);
     for line in evidence_section(detail) {
         for n in numbers(line) {
@@ -116,6 +108,108 @@ pub fn audit(card: &Card, agent: Agent, kb: &Knowledge) -> Vec<String> {
     for n in numbers(detail).into_iter().chain(numbers(&card.summary)) {
         if n.ends_with('%') && unverified_only.contains(&n) {
             problems.push(format!("unverified figure {n} stated"));
+        }
+    }
+    problems
+}
+
+/// Every string of a card a clinician reads: summary, detail, suggestion labels, link
+/// labels, override-reason displays.
+pub fn clinician_strings(card: &Card) -> Vec<&str> {
+    let mut out = vec![card.summary.as_str()];
+    out.extend(card.detail.as_deref());
+    out.extend(card.suggestions.iter().map(|s| s.label.as_str()));
+    out.extend(card.links.iter().map(|l| l.label.as_str()));
+    out.extend(
+        card.override_reasons
+            .iter()
+            .filter_map(|r| r.display.as_deref()),
+    );
+    out
+}
+
+/// Words that betray an internal reference (knowledge.md 4.10), case-insensitive.
+const INTERNAL: [&str; 9] = [
+    "knowledge.md",
+    "section 4",
+    "section 2",
+    "profile",
+    "seed",
+    "unverified",
+    "us-label",
+    "(v2)",
+    "4.4b",
+];
+
+/// Code-system names and FHIR resource references that must not reach a clinician.
+const CODES: [&str; 14] = [
+    "ICD-10-CM",
+    "SNOMED",
+    "LOINC",
+    "RxNorm",
+    "CVX ",
+    "ATC ",
+    "Condition/",
+    "Observation/",
+    "MedicationRequest/",
+    "MedicationStatement/",
+    "MedicationAdministration/",
+    "Immunization/",
+    "Patient/",
+    "(no id)",
+];
+
+/// The card-text rules of knowledge.md 4.10.
+pub fn text_problems(card: &Card) -> Vec<String> {
+    let mut problems = Vec::new();
+    let detail = card.detail.as_deref().unwrap_or("");
+    let n = detail.chars().count();
+    if n > DETAIL_MAX_CHARS {
+        problems.push(format!(
+            "detail has {n} characters (max {DETAIL_MAX_CHARS})"
+        ));
+    }
+    if card.links.len() > LINKS_MAX {
+        problems.push(format!("{} links (max {LINKS_MAX})", card.links.len()));
+    }
+    let bullets = evidence_section(detail).len();
+    if bullets > EVIDENCE_BULLETS_MAX {
+        problems.push(format!(
+            "{bullets} evidence bullets (max {EVIDENCE_BULLETS_MAX})"
+        ));
+    }
+    for text in clinician_strings(card) {
+        let lower = text.to_lowercase();
+        for w in INTERNAL {
+            if lower.contains(w) {
+                problems.push(format!("internal reference {w:?} in {text:?}"));
+            }
+        }
+        // Links' URLs are not clinician text; a label or detail naming a code system is.
+        let without_urls: String = text
+            .split(['(', ')'])
+            .filter(|part| !part.starts_with("http"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        for c in CODES {
+            if without_urls.contains(c) {
+                problems.push(format!("code or FHIR id {c:?} in {text:?}"));
+            }
+        }
+    }
+    if card.topic() == Some(Topic::Contraindicated.code())
+        && detail.to_lowercase().contains("off-label bar")
+    {
+        problems.push("contraindicated card prints the off-label bar".into());
+    }
+    let lines: Vec<&str> = detail
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.len() > 20)
+        .collect();
+    for (i, l) in lines.iter().enumerate() {
+        if lines[..i].contains(l) {
+            problems.push(format!("said twice: {l}"));
         }
     }
     problems
@@ -155,7 +249,7 @@ mod tests {
     }
 
     #[test]
-    fn an_unverified_figure_or_a_long_summary_is_flagged() {
+    fn an_unverified_figure_a_long_summary_or_an_internal_reference_is_flagged() {
         use crate::cards::{render, RenderContext};
         use crate::rules::decide;
         use crate::rules::testing::{eligible, kb, order, today};
@@ -166,24 +260,40 @@ mod tests {
             facts: &f,
             order: &o,
             patient_id: "p1",
+            user_id: None,
             today: today(),
         };
-        let mut card = render(&decide(&f, &o, kb()), &rc).remove(0);
-        assert!(audit(&card, Agent::Baricitinib, kb()).is_empty());
+        let mut card = render(&decide(&f, &o, kb(), &[Agent::Baricitinib]), &rc).remove(0);
+        assert!(
+            audit(&card, Agent::Baricitinib, kb()).is_empty(),
+            "{:?}",
+            audit(&card, Agent::Baricitinib, kb())
+        );
         assert!(!audit(&card, Agent::Tofacitinib, kb()).is_empty());
         let detail = card.detail.take().unwrap_or_default();
-        card.detail = Some(detail.replace(
-            "**Evidence**\n\n",
-            "**Evidence**\n\n- Serious infections 4.4% / 3.4% / 1.9%\n",
+        card.detail = Some(format!(
+            "{detail}\n**Evidence**\n- Pooled SLE-BRAVE SRI-4 52%\n"
         ));
         let problems = audit(&card, Agent::Baricitinib, kb());
-        assert!(problems.iter().any(|p| p.contains("4.4%")), "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("52%")), "{problems:?}");
         card.summary = format!("Baricitinib {}", "x".repeat(140));
         let problems = audit(&card, Agent::Baricitinib, kb());
         assert!(
             problems.iter().any(|p| p.contains("characters")),
             "{problems:?}"
         );
+        for bad in [
+            "see knowledge.md",
+            "eGFR 45 (LOINC 33914-3)",
+            "Observation/egfr-1",
+            "the 'trial' profile",
+            "x".repeat(1501).as_str(),
+        ] {
+            let mut c = card.clone();
+            c.summary = "Baricitinib".into();
+            c.detail = Some(bad.to_string());
+            assert!(!text_problems(&c).is_empty(), "{bad}");
+        }
     }
 
     #[test]

@@ -1,32 +1,38 @@
-//! The dose card (knowledge.md 4.4): baricitinib's dose for this patient, with an update
-//! suggestion carrying the whole draft at the new dose.
+//! The dose card (knowledge.md 4.4, 4.4b): the dose of baricitinib, upadacitinib or
+//! tofacitinib for this patient, naming the reasons, with an update suggestion carrying the
+//! whole draft at the new dose and product.
 
 use super::actions::{suggestion, update_dose};
-use super::links::{evidence_lines, links, EVIDENCE_HEADING};
+use super::links::{evidence, EVIDENCE_HEADING};
 use super::{
-    build, drug, fact_line, order_line, override_reason, section, unique, CardSpec, RenderContext,
-    Topic,
+    agent_source, build, drug, override_reason, section, with_facts, CardSpec, RenderContext, Topic,
 };
 use crate::cds::card::SelectionBehavior;
 use crate::cds::{Card, Indicator};
 use crate::facts::{Agent, DoseReading};
 use crate::knowledge::evidence::{Cite, Figure};
-use crate::rules::{num, Decision, DoseAdviceKind};
+use crate::rules::{num, Decision, DoseAdviceKind, ReasonCode};
 
-/// The ordered dose as text: "4 mg/day (2 mg x 2/day)".
+/// The ordered dose as text: "4 mg/day (2 mg twice daily)".
 pub fn ordered_text(dose: &DoseReading) -> String {
     match dose {
         DoseReading::Known {
             mg_per_dose,
             doses_per_day,
             mg_per_day,
-        } => format!(
-            "{} mg/day ({} mg x {}/day)",
-            num(*mg_per_day),
-            num(*mg_per_dose),
-            num(*doses_per_day)
-        ),
-        DoseReading::Unknown { reason } => format!("unreadable ({reason})"),
+        } => {
+            let freq = match *doses_per_day {
+                n if (n - 1.0).abs() < 1e-6 => "once daily".to_string(),
+                n if (n - 2.0).abs() < 1e-6 => "twice daily".to_string(),
+                n => format!("{} times daily", num(n)),
+            };
+            format!(
+                "{} mg/day ({} mg {freq})",
+                num(*mg_per_day),
+                num(*mg_per_dose)
+            )
+        }
+        DoseReading::Unknown { reason } => format!("dose not readable ({reason})"),
     }
 }
 
@@ -34,121 +40,128 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Option<Card> {
     let advice = d.dose.as_ref()?;
     let kb = rc.kb;
     let name = drug(d.agent);
-    let target = num(advice.target_mg);
-    let why = if advice.reduce_reasons.is_empty() {
-        format!(
-            "no reason to reduce: the standard dose of the '{}' profile applies",
-            kb.profile_name
-        )
-    } else {
-        advice
-            .reduce_reasons
-            .iter()
-            .map(|r| r.text.as_str())
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-    let summary = match (&advice.kind, &advice.ordered) {
-        (DoseAdviceKind::Unreadable, _) => {
-            format!("{name} dose could not be read: {target} mg once daily is the dose for this patient")
+    let agent = d.agent.name();
+    let target = advice.target.text();
+    let why: Vec<String> = advice
+        .reduce_reasons
+        .iter()
+        .map(|r| r.text.clone())
+        .collect();
+    let why_short = why.join(", ");
+    let summary = match advice.kind {
+        DoseAdviceKind::Unreadable => {
+            format!("{name} dose could not be read: {target} is the dose for this patient")
         }
-        (DoseAdviceKind::Reduce, _) => format!(
-            "{name}: reduce to {target} mg once daily ({})",
-            advice
-                .reduce_reasons
-                .iter()
-                .map(|r| short_reduce(r.code))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        (DoseAdviceKind::RaiseToStandard, _) => format!(
-            "{name}: {target} mg once daily advised; no reason to reduce the dose (see phase 2 evidence)"
-        ),
-        (DoseAdviceKind::Adjust, _) => format!("{name}: {target} mg once daily advised for this patient"),
+        DoseAdviceKind::Reduce => format!("{name}: reduce to {target} ({why_short})"),
+        DoseAdviceKind::RaiseToStandard => {
+            format!("{name}: {target} advised; no reason for the lower dose recorded")
+        }
+        DoseAdviceKind::Adjust => {
+            format!("{name}: {target} advised (ordered dose above the usual)")
+        }
     };
     let mut detail = format!(
-        "**Ordered:** {}. **Advised:** {} {target} mg once daily ({}).\n",
-        ordered_text(&advice.ordered),
-        d.agent.name(),
-        kb.profile.label
+        "**Change {agent} to {target}.** Ordered: {}.\n",
+        ordered_text(&advice.ordered)
     );
-    section(&mut detail, "Why", [why]);
-    section(
-        &mut detail,
-        "Facts used",
-        unique(
-            std::iter::once(order_line(rc))
-                .chain(
-                    advice
-                        .reduce_reasons
-                        .iter()
-                        .flat_map(|r| r.facts.iter())
-                        .map(fact_line),
-                )
-                .chain(rc.facts.egfr.iter().map(|m| fact_line(&m.source)))
-                .chain(rc.facts.oat3_inhibitor.iter().map(fact_line)),
-        ),
-    );
-    let egfr_note = rc.facts.egfr.is_none().then(|| {
-        format!(
-            "eGFR: none within {} months; the reduced dose may be needed",
-            kb.thresholds.windows.egfr_months
-        )
-    });
-    section(&mut detail, "Missing data", egfr_note);
-    let figures = [Figure::WallaceArthritisRash];
-    let cites = [Cite::OlumiantLabel, Cite::OlumiantSmpc];
-    section(
-        &mut detail,
-        EVIDENCE_HEADING,
-        evidence_lines(kb, &figures, &cites),
-    );
-
-    let suggestions = update_dose(
-        rc.order.draft,
-        advice.target_mg,
-        d.agent == Agent::Baricitinib,
-    )
-    .map(|a| {
-        vec![suggestion(
-            format!("Change to {} {target} mg once daily", d.agent.name()),
-            true,
-            vec![a],
-        )]
-    })
-    .unwrap_or_default();
-    Some(build(
-        CardSpec {
-            topic: Topic::DoseAdjustment,
-            indicator: Indicator::Warning,
-            summary,
-            detail,
-            primary: Cite::OlumiantLabel,
-            suggestions,
-            selection: SelectionBehavior::AtMostOne,
-            override_reasons: vec![
-                override_reason(
-                    "dose-intended",
-                    "Dose chosen deliberately by the prescriber",
-                ),
-                override_reason(
-                    "record-incorrect",
-                    "Renal function or co-medication data shown is outdated or incorrect",
-                ),
-                override_reason(
-                    "other-dose-profile",
-                    "Following another dose profile (e.g. the US label)",
-                ),
-            ],
-            links: links(kb, &figures, &cites, None),
-        },
-        kb,
-    ))
-}
-
-fn short_reduce(code: crate::rules::ReasonCode) -> &'static str {
-    match code {
-        crate::rules::ReasonCode::Oat3Inhibitor => "OAT3 inhibitor",
-        _ => "reduced eGFR",
+    let mut lines: Vec<String> = advice
+        .reduce_reasons
+        .iter()
+        .map(|r| with_facts(&r.text, &r.facts))
+        .collect();
+    match (d.agent, advice.kind) {
+        (Agent::Baricitinib, DoseAdviceKind::RaiseToStandard) => lines.push(format!(
+            "No reason for {} mg recorded; in phase 2, 2 mg did not separate from placebo",
+            num(kb.profile.baricitinib_reduced_mg)
+        )),
+        (_, DoseAdviceKind::Adjust) => lines.push(format!(
+            "{target} is the highest dose advised for this patient"
+        )),
+        _ => {}
     }
+    if d.agent == Agent::Baricitinib
+        && d.dose.as_ref().is_some_and(|a| {
+            a.reduce_reasons
+                .iter()
+                .any(|r| r.code == ReasonCode::ModerateRenalImpairment)
+        })
+    {
+        lines.push(
+            "The EU renal step uses creatinine clearance; eGFR is used here, as in the US label"
+                .into(),
+        );
+    }
+    if d.agent == Agent::Upadacitinib && advice.reduce_reasons.is_empty() {
+        lines.push("30 mg once daily is the dose studied in SLE (SLEek), above the 15 mg of the rheumatology labels".into());
+    }
+    if d.agent == Agent::Tofacitinib
+        && advice
+            .target
+            .product
+            .as_ref()
+            .is_some_and(|(c, _)| c == "1357541")
+        && advice.target.per_day == 1
+    {
+        lines.push(
+            "An extended-release order is switched to the 5 mg immediate-release tablet".into(),
+        );
+    }
+    section(&mut detail, "Why", lines);
+    if rc.facts.egfr.is_none() {
+        section(
+            &mut detail,
+            "Missing data",
+            [format!(
+                "eGFR: none within {} months; a lower dose may be needed",
+                kb.thresholds.windows.egfr_months
+            )],
+        );
+    }
+    let figures: Vec<Figure> = match (d.agent, advice.kind) {
+        (Agent::Baricitinib, DoseAdviceKind::RaiseToStandard) => vec![Figure::WallaceArthritisRash],
+        (Agent::Baricitinib, _) => vec![Figure::OlumiantSmpcDose],
+        (Agent::Upadacitinib, _) => vec![Figure::RinvoqDose],
+        (Agent::Tofacitinib, _) => vec![Figure::XeljanzDose],
+        _ => Vec::new(),
+    };
+    let cites: Vec<Cite> = match d.agent {
+        Agent::Baricitinib => vec![Cite::OlumiantSmpc],
+        Agent::Upadacitinib => vec![Cite::Sleek],
+        _ => Vec::new(),
+    };
+    let ev = evidence(kb, &figures, &cites, d.agent);
+    section(&mut detail, EVIDENCE_HEADING, ev.bullets);
+    let ingredient = kb.drugs.ingredient_rxcui(d.agent);
+    let label = if why.is_empty() {
+        format!("Change to {agent} {target}")
+    } else {
+        format!("Change to {agent} {target} ({why_short})")
+    };
+    let suggestions = update_dose(rc.order.draft, agent, ingredient, &advice.target)
+        .map(|a| vec![suggestion(label, true, vec![a])])
+        .unwrap_or_default();
+    Some(build(CardSpec {
+        topic: Topic::DoseAdjustment,
+        indicator: Indicator::Warning,
+        summary,
+        detail,
+        source: agent_source(kb, d.agent),
+        suggestions,
+        selection: SelectionBehavior::AtMostOne,
+        override_reasons: vec![
+            override_reason(
+                "dose-intended",
+                "Dose chosen deliberately by the prescriber",
+            ),
+            override_reason(
+                "record-incorrect",
+                "Renal function, age or co-medication shown is outdated or incorrect",
+            ),
+            override_reason(
+                "other-dosing-reference",
+                "Following another dosing reference (e.g. the US label)",
+            ),
+        ],
+        links: ev.links,
+    }))
 }

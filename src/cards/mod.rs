@@ -1,18 +1,19 @@
 //! Facts and decisions rendered as CDS Hooks cards, suggestions and links: one verdict card
-//! per in-scope order, plus at most one dose card, one pre-treatment card and one TYK2 card.
+//! per in-scope order, plus at most one dose card and one pre-treatment card.
 //!
-//! Every card has a random v4 uuid, a summary under 140 characters that names the drug, a
-//! Markdown detail listing the facts used ("value unit (date; Resource/id)") and what was
-//! missing, a `source` with a link to the evidence and a stable `topic` code
-//! ([`TOPIC_SYSTEM`]), and links to the cited sources.
+//! Card text (knowledge.md 4.10): a summary under 140 characters naming the drug and the
+//! decisive reasons; a detail of at most 1,500 characters — the advice in one sentence, the
+//! reasons with their facts ("eGFR 45 mL/min/1.73 m², 2026-10-02"), missing data, at most
+//! three evidence bullets — and at most five links. The source and evidence are the ordered
+//! agent's own. No FHIR ids, code-system codes or internal references in clinician text.
 
 pub mod actions;
 pub mod audit;
 pub mod dose;
 pub mod links;
+pub mod monitoring;
 pub mod pretreatment;
 pub mod text;
-pub mod tyk2;
 pub mod verdict;
 
 use chrono::NaiveDate;
@@ -20,7 +21,6 @@ use chrono::NaiveDate;
 use crate::cds::card::SelectionBehavior;
 use crate::cds::{Card, Coding, Indicator, Link, Source, Suggestion};
 use crate::facts::{Agent, FactSource, JakOrder, PatientFacts};
-use crate::knowledge::evidence::Cite;
 use crate::knowledge::Knowledge;
 use crate::rules::Decision;
 
@@ -32,6 +32,12 @@ pub const OVERRIDE_REASON_SYSTEM: &str =
 
 /// Cards' summaries are shorter than this (CDS Hooks: < 140 characters).
 pub const SUMMARY_MAX_CHARS: usize = 140;
+/// Card detail is at most this long (knowledge.md 4.10).
+pub const DETAIL_MAX_CHARS: usize = 1500;
+/// At most this many evidence bullets; the rest go to links.
+pub const EVIDENCE_BULLETS_MAX: usize = 3;
+/// At most this many links.
+pub const LINKS_MAX: usize = 5;
 
 /// The card topics ([`TOPIC_SYSTEM`] codes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -41,10 +47,17 @@ pub enum Topic {
     Conditional,
     DoseAdjustment,
     PreTreatment,
-    Tyk2Investigational,
 }
 
 impl Topic {
+    pub const ALL: [Topic; 5] = [
+        Topic::Contraindicated,
+        Topic::NotRecommended,
+        Topic::Conditional,
+        Topic::DoseAdjustment,
+        Topic::PreTreatment,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             Topic::Contraindicated => "jaki-sle-contraindicated",
@@ -52,7 +65,6 @@ impl Topic {
             Topic::Conditional => "jaki-sle-conditional",
             Topic::DoseAdjustment => "jaki-dose-adjustment",
             Topic::PreTreatment => "jaki-pre-treatment-screening",
-            Topic::Tyk2Investigational => "jaki-tyk2-investigational",
         }
     }
 
@@ -63,7 +75,6 @@ impl Topic {
             Topic::Conditional => "JAK inhibitor conditionally permitted in SLE",
             Topic::DoseAdjustment => "JAK inhibitor dose adjustment",
             Topic::PreTreatment => "Screening before starting a JAK inhibitor",
-            Topic::Tyk2Investigational => "TYK2 inhibitor investigational in SLE",
         }
     }
 
@@ -83,15 +94,16 @@ pub struct RenderContext<'a> {
     pub order: &'a JakOrder<'a>,
     /// `context.patientId`, for the subject of proposed orders.
     pub patient_id: &'a str,
+    /// `context.userId`, for the requester of proposed orders.
+    pub user_id: Option<&'a str>,
     pub today: NaiveDate,
 }
 
-/// All cards for one decided order: verdict first, then dose, pre-treatment, TYK2.
+/// All cards for one decided order: verdict first, then dose, pre-treatment.
 pub fn render(decision: &Decision, rc: &RenderContext) -> Vec<Card> {
     let mut cards = vec![verdict::card(decision, rc)];
     cards.extend(dose::card(decision, rc));
     cards.extend(pretreatment::card(decision, rc));
-    cards.extend(tyk2::card(decision, rc));
     cards
 }
 
@@ -117,18 +129,29 @@ pub fn summary(text: String) -> String {
 
 pub use crate::rules::fact_line;
 
-/// Facts in first-seen order without repeats.
-pub fn dedup_facts<'a>(facts: impl IntoIterator<Item = &'a FactSource>) -> Vec<&'a FactSource> {
-    let mut out: Vec<&FactSource> = Vec::new();
+/// "reason text (fact, date; fact, date)": at most two facts, not already in the text.
+pub fn with_facts(text: &str, facts: &[FactSource]) -> String {
+    let mut shown: Vec<String> = Vec::new();
     for f in facts {
-        if !out
-            .iter()
-            .any(|o| o.reference == f.reference && o.what == f.what)
-        {
-            out.push(f);
+        let l = fact_line(f);
+        if !shown.contains(&l) {
+            shown.push(l);
         }
     }
-    out
+    let more = shown.len().saturating_sub(2);
+    shown.truncate(2);
+    if more > 0 {
+        shown.push(format!("{more} more"));
+    }
+    // "eGFR 45" with the fact "eGFR 45 mL/min/1.73 m², 2026-10-15": the fact alone.
+    if shown.len() == 1 && shown[0].starts_with(text) {
+        return shown.remove(0);
+    }
+    if shown.is_empty() {
+        text.to_string()
+    } else {
+        format!("{text} ({})", shown.join("; "))
+    }
 }
 
 /// Lines in first-seen order without repeats.
@@ -142,24 +165,15 @@ pub fn unique(lines: impl IntoIterator<Item = String>) -> Vec<String> {
     out
 }
 
-/// The order as card detail lists it.
-pub fn order_line(rc: &RenderContext) -> String {
-    format!(
-        "Order: {} (recognised by {}; {})",
-        rc.order.label, rc.order.matched_by, rc.order.draft.reference
-    )
-}
-
-/// A Markdown section: a bold heading and one bullet per line ("none" when empty).
+/// A Markdown section: a bold heading and one bullet per line (nothing when empty).
 pub fn section(out: &mut String, heading: &str, lines: impl IntoIterator<Item = String>) {
-    out.push_str(&format!("\n**{heading}**\n\n"));
-    let mut any = false;
+    let lines: Vec<String> = lines.into_iter().collect();
+    if lines.is_empty() {
+        return;
+    }
+    out.push_str(&format!("\n**{heading}**\n"));
     for l in lines {
         out.push_str(&format!("- {l}\n"));
-        any = true;
-    }
-    if !any {
-        out.push_str("- none\n");
     }
 }
 
@@ -169,24 +183,23 @@ pub struct CardSpec {
     pub indicator: Indicator,
     pub summary: String,
     pub detail: String,
-    /// The source whose URL `source.url` points to.
-    pub primary: Cite,
+    /// The card's source: label and URL (the ordered agent's label where it has one).
+    pub source: (String, String),
     pub suggestions: Vec<Suggestion>,
     pub selection: SelectionBehavior,
     pub override_reasons: Vec<Coding>,
     pub links: Vec<Link>,
 }
 
-pub fn build(spec: CardSpec, kb: &Knowledge) -> Card {
-    let primary = kb.evidence.source(spec.primary);
+pub fn build(spec: CardSpec) -> Card {
     Card {
         uuid: uuid::Uuid::new_v4().to_string(),
         summary: summary(spec.summary),
         detail: Some(spec.detail),
         indicator: spec.indicator,
         source: Source {
-            label: format!("JAK inhibitors in SLE (jak-sle-cds): {}", primary.label),
-            url: Some(primary.url.clone()),
+            label: format!("JAK inhibitors in SLE (jak-sle-cds): {}", spec.source.0),
+            url: Some(spec.source.1),
             icon: None,
             topic: Some(spec.topic.coding()),
         },
@@ -195,6 +208,19 @@ pub fn build(spec: CardSpec, kb: &Knowledge) -> Card {
         override_reasons: spec.override_reasons,
         links: spec.links,
         extension: None,
+    }
+}
+
+/// The ordered agent's label (label, URL), else the Olumiant label as the reference source.
+pub fn agent_source(kb: &Knowledge, agent: Agent) -> (String, String) {
+    match kb.evidence.label(agent) {
+        Some(l) => (l.label.clone(), l.url.clone()),
+        None => {
+            let s = kb
+                .evidence
+                .source(crate::knowledge::evidence::Cite::NoSleApproval);
+            (s.label.clone(), s.url.clone())
+        }
     }
 }
 
@@ -210,6 +236,10 @@ pub fn override_reason(code: &str, display: &str) -> Coding {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cds::ActionType;
+    use crate::facts::{Agent, PatientFacts};
+    use crate::rules::decide;
+    use crate::rules::testing::*;
 
     #[test]
     fn long_summaries_are_cut_below_the_limit() {
@@ -219,19 +249,15 @@ mod tests {
         assert_eq!(summary("Short".into()), "Short");
     }
 
-    use crate::cds::ActionType;
-    use crate::facts::{Agent, PatientFacts};
-    use crate::rules::testing::*;
-    use crate::rules::{decide, num};
-
     fn cards_for(f: &PatientFacts, agent: Agent, mg: Option<f64>) -> Vec<Card> {
         let o = order(agent, mg);
-        let d = decide(f, &o, kb());
+        let d = decide(f, &o, kb(), &[agent]);
         let rc = RenderContext {
             kb: kb(),
             facts: f,
             order: &o,
             patient_id: "p1",
+            user_id: Some("Practitioner/u1"),
             today: today(),
         };
         let cards = render(&d, &rc);
@@ -260,30 +286,45 @@ mod tests {
         f.glucocorticoid = None;
         f.sledai = None;
         f.msk_cutaneous.clear();
-        let cards = cards_for(&f, Agent::Tofacitinib, Some(10.0));
+        let cards = cards_for(&f, Agent::Tofacitinib, Some(5.0));
         let s = &cards[0].summary;
         assert!(s.chars().count() < SUMMARY_MAX_CHARS, "{s}");
         assert!(!s.contains('…'), "no reason cut in half: {s}");
         assert!(
-            s.starts_with("Tofacitinib not recommended in this SLE patient: no SLE efficacy data"),
+            s.starts_with("Tofacitinib not recommended: no SLE efficacy data"),
             "{s}"
         );
-        assert!(s.ends_with("more"), "the other reasons are counted: {s}");
     }
 
     #[test]
-    fn conditional_card_states_conditions_and_verified_figures_only() {
+    fn conditional_card_states_conditions_and_no_suggestions() {
         let cards = cards_for(&eligible(), Agent::Baricitinib, Some(4.0));
         assert_eq!(
             topics(&cards),
             vec![("jaki-sle-conditional", Indicator::Info)]
         );
         let d = cards[0].detail.as_deref().unwrap_or("");
-        assert!(d.contains("67% (OR 1.8, p=0.041)"), "{d}");
-        assert!(d.contains("figures unverified"), "{d}");
-        assert!(!d.contains("4.4%"), "{d}");
+        assert!(d.contains("Lipids"), "{d}");
         assert!(cards[0].override_reasons.is_empty());
         assert!(cards[0].suggestions.is_empty());
+    }
+
+    #[test]
+    fn risk_factors_make_the_conditional_card_a_warning_that_names_them() {
+        let mut f = eligible();
+        f.risk.malignancy = vec![src("Condition/c", "Breast cancer")];
+        let cards = cards_for(&f, Agent::Baricitinib, Some(2.0));
+        assert_eq!(
+            topics(&cards),
+            vec![("jaki-sle-conditional", Indicator::Warning)]
+        );
+        assert!(
+            cards[0].summary.contains("malignancy"),
+            "{}",
+            cards[0].summary
+        );
+        let d = cards[0].detail.as_deref().unwrap_or("");
+        assert!(d.contains("Boxed warning"), "{d}");
     }
 
     #[test]
@@ -299,36 +340,18 @@ mod tests {
         let first = &c.suggestions[0].actions[0];
         assert_eq!(first.action_type, ActionType::Delete);
         assert_eq!(first.resource_id.as_deref(), Some("MedicationRequest/d1"));
-        let labels: Vec<&str> = c.suggestions.iter().map(|s| s.label.as_str()).collect();
-        assert!(
-            labels.iter().any(|l| l.contains("Mycophenolate")),
-            "{labels:?}"
-        );
-        assert!(
-            labels.iter().any(|l| l.contains("Cyclophosphamide")),
-            "{labels:?}"
-        );
-        assert!(!c.override_reasons.is_empty());
-        assert!(c.links.iter().any(|l| l.url.contains("acr.25528")));
-        assert!(c.links.iter().any(|l| l.url.contains("CAR-T")));
-    }
-
-    #[test]
-    fn not_recommended_card_reminds_adherence_and_offers_untried_options() {
-        let mut f = eligible();
-        f.therapies_tried.remove(&crate::facts::Therapy::Rituximab);
-        let cards = cards_for(&f, Agent::Baricitinib, Some(4.0));
-        assert_eq!(
-            topics(&cards),
-            vec![("jaki-sle-not-recommended", Indicator::Warning)]
-        );
-        let d = cards[0].detail.as_deref().unwrap_or("");
-        assert!(d.contains(verdict::ADHERENCE), "{d}");
-        assert!(d.contains("no record of rituximab"), "{d}");
-        assert!(cards[0]
-            .suggestions
-            .iter()
-            .any(|s| s.label.contains("Rituximab")));
+        for s in &c.suggestions[1..] {
+            let r = s.actions[1].resource.as_ref().expect("resource");
+            assert!(
+                r["medicationCodeableConcept"]["coding"][0]["code"].is_string(),
+                "{r}"
+            );
+            assert_eq!(r["requester"]["reference"], "Practitioner/u1");
+        }
+        let d = c.detail.as_deref().unwrap_or("");
+        assert!(d.contains("Obinutuzumab"), "{d}");
+        assert!(d.contains("voclosporin or tacrolimus"), "{d}");
+        assert!(!d.to_lowercase().contains("off-label bar"), "{d}");
     }
 
     #[test]
@@ -343,20 +366,21 @@ mod tests {
                 ("jaki-dose-adjustment", Indicator::Warning)
             ]
         );
-        let a = &cards[1].suggestions[0].actions[0];
-        assert_eq!(a.action_type, ActionType::Update);
-        let r = a.resource.as_ref().expect("resource");
+        let s = &cards[1].suggestions[0];
+        assert!(s.label.contains("2 mg once daily (eGFR 45)"), "{}", s.label);
+        let r = s.actions[0].resource.as_ref().expect("resource");
         let mg = r["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"].as_f64();
         assert_eq!(mg, Some(2.0));
         assert_eq!(r["id"], "d1");
-        assert!(!cards[1].override_reasons.is_empty());
-        assert!(cards[1].summary.contains(&format!("{} mg", num(2.0))));
+        assert_eq!(
+            r["medicationCodeableConcept"]["coding"][0]["code"],
+            "2047232"
+        );
     }
 
     #[test]
-    fn pretreatment_and_tyk2_cards() {
+    fn deucravacitinib_gets_one_verdict_card() {
         let mut f = eligible();
-        f.tb_screening = None;
         f.zoster_vaccine.clear();
         let cards = cards_for(&f, Agent::Deucravacitinib, Some(6.0));
         assert_eq!(
@@ -364,50 +388,56 @@ mod tests {
             vec![
                 ("jaki-sle-not-recommended", Indicator::Warning),
                 ("jaki-pre-treatment-screening", Indicator::Info),
-                ("jaki-tyk2-investigational", Indicator::Info)
             ]
         );
-        let pre = &cards[1];
-        assert_eq!(pre.selection_behavior, Some(SelectionBehavior::Any));
-        let types: Vec<&str> = pre
-            .suggestions
-            .iter()
-            .filter_map(|s| s.actions[0].resource.as_ref())
-            .filter_map(|r| r["resourceType"].as_str())
-            .collect();
-        assert_eq!(types, vec!["ServiceRequest", "ImmunizationRecommendation"]);
+        assert!(
+            cards[0]
+                .links
+                .iter()
+                .any(|l| l.url.contains("NCT05617677") || l.label.to_lowercase().contains("trial")),
+            "{:?}",
+            cards[0].links
+        );
     }
 
     #[test]
-    fn other_agents_are_offered_baricitinib_when_it_would_be_permitted() {
+    fn other_agents_are_offered_coded_baricitinib_when_it_would_be_permitted() {
         let cards = cards_for(&eligible(), Agent::Tofacitinib, Some(5.0));
         assert_eq!(
-            topics(&cards),
-            vec![("jaki-sle-not-recommended", Indicator::Warning)]
+            topics(&cards)[0],
+            ("jaki-sle-not-recommended", Indicator::Warning)
         );
         let s = cards[0]
             .suggestions
             .iter()
-            .find(|s| s.label.contains("baricitinib 4 mg"))
+            .find(|s| s.label.contains("baricitinib 4 mg once daily"))
             .expect("switch suggestion");
         let r = s.actions[1].resource.as_ref().expect("resource");
         assert_eq!(
             r["medicationCodeableConcept"]["text"],
             "baricitinib 4 MG Oral Tablet"
         );
+        assert_eq!(
+            r["medicationCodeableConcept"]["coding"][0]["code"],
+            "2047232"
+        );
+        assert!(
+            cards[0].source.label.contains("Xeljanz"),
+            "{}",
+            cards[0].source.label
+        );
     }
 
     #[test]
-    fn upadacitinib_mentions_sleek_without_pushing_a_switch() {
+    fn upadacitinib_says_phase_3_is_ongoing() {
         let cards = cards_for(&eligible(), Agent::Upadacitinib, Some(30.0));
         assert_eq!(
             topics(&cards),
             vec![("jaki-sle-conditional", Indicator::Info)]
         );
         let d = cards[0].detail.as_deref().unwrap_or("");
-        assert!(d.contains("54.8% vs 37.3% (p=0.028)"), "{d}");
-        assert!(d.contains("SELECT-SLE"), "{d}");
-        assert!(!d.contains("Replace with baricitinib"));
+        assert!(d.contains("ongoing"), "{d}");
+        assert!(!d.contains("phase 3 results are mixed"), "{d}");
     }
 
     #[test]

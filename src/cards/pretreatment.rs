@@ -1,80 +1,132 @@
-//! The pre-treatment card (knowledge.md 4.6): TB screening, latent TB, zoster vaccine, CBC,
-//! combination therapy and pregnancy, with orders the clinician may take (any of them).
+//! The pre-treatment card (knowledge.md 4.6, v2): one per order, each item once per response,
+//! a warning when any warning item is present; the orders the clinician may take (any of
+//! them): IGRA, hepatitis serology, CBC, creatinine, the zoster vaccine, hydroxychloroquine.
 
-use super::actions::{create_service_request, create_zoster_recommendation, suggestion};
-use super::links::{evidence_lines, links, EVIDENCE_HEADING};
-use super::{build, drug, fact_line, order_line, section, unique, CardSpec, RenderContext, Topic};
+use super::actions::{
+    create_coded_lab, create_lab_order, create_medication, create_zoster_recommendation,
+    suggestion, Parties,
+};
+use super::links::{evidence, EVIDENCE_HEADING};
+use super::{agent_source, build, drug, fact_line, section, CardSpec, RenderContext, Topic};
 use crate::cds::card::SelectionBehavior;
 use crate::cds::{Card, Indicator};
-use crate::facts::CoTherapyClass;
-use crate::knowledge::evidence::{Cite, Figure};
+use crate::facts::{CoTherapyClass, FactSource};
+use crate::knowledge::evidence::Cite;
 use crate::rules::{Decision, PreTreatmentItem};
 
 fn short(item: &PreTreatmentItem) -> &'static str {
+    use PreTreatmentItem::*;
     match item {
-        PreTreatmentItem::TbScreening { .. } => "TB screening",
-        PreTreatmentItem::LatentTb { .. } => "treat latent TB",
-        PreTreatmentItem::TbIndeterminate { .. } => "repeat TB test",
-        PreTreatmentItem::TbPositiveReview { .. } => "review positive TB test",
-        PreTreatmentItem::ZosterVaccine { .. } => "zoster vaccine",
-        PreTreatmentItem::Cbc { .. } => "CBC",
-        PreTreatmentItem::Combination { .. } => "stop combination",
-        PreTreatmentItem::Pregnancy { .. } => "pregnancy",
+        TbScreening { .. } => "TB screening",
+        LatentTb { .. } => "treat latent TB",
+        TbIndeterminate { .. } => "repeat TB test",
+        TbPositiveReview { .. } => "positive TB test",
+        HepatitisScreening { .. } => "hepatitis screening",
+        HbvReactivation { .. } => "HBV DNA",
+        HcvRna { .. } => "HCV RNA",
+        PregnancyTest { .. } => "pregnancy test",
+        PregnancyUnclear { .. } => "pregnancy status",
+        BreastfeedingUnclear { .. } => "breast-feeding status",
+        ZosterVaccine { .. } => "zoster vaccine",
+        Cbc { .. } => "CBC",
+        Creatinine { .. } => "creatinine",
+        Combination { .. } => "immunosuppressant combination",
+        LiveVaccine { .. } => "live vaccine",
+        HormonalVte { .. } => "estrogen VTE risk",
+        Diverticular { .. } => "diverticular disease",
+        Cyp3a4Inducer { .. } => "CYP3A4 inducer",
+        UpcrWithoutNephritis { .. } => "exclude nephritis",
+        Hydroxychloroquine => "hydroxychloroquine",
+    }
+}
+
+fn facts(f: &[FactSource]) -> String {
+    f.iter()
+        .take(2)
+        .map(fact_line)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn line(item: &PreTreatmentItem, agent: &str) -> String {
+    use PreTreatmentItem::*;
+    match item {
+        TbScreening { months, stale } => format!(
+            "No IGRA or TST within {months} months: screen for tuberculosis first{}",
+            stale
+                .as_ref()
+                .map(|s| format!(" (latest: {})", fact_line(s)))
+                .unwrap_or_default()
+        ),
+        LatentTb { facts: f } => format!("Latent TB not treated: treat before starting ({})", facts(f)),
+        TbPositiveReview { source } => format!(
+            "Positive TB test ({}) with latent TB recorded as treated, or a TST: confirm before starting",
+            fact_line(source)
+        ),
+        TbIndeterminate { source } => format!("Indeterminate TB test: repeat it ({})", fact_line(source)),
+        HepatitisScreening { missing } => format!(
+            "No {} result on record: screen for hepatitis B and C first",
+            missing.join(", ")
+        ),
+        HbvReactivation { source } => format!(
+            "Anti-HBc positive, HBsAg negative ({}): check HBV DNA before starting and monitor it (reactivation risk, higher after rituximab)",
+            fact_line(source)
+        ),
+        HcvRna { source } => format!("HCV antibody positive ({}): check HCV RNA", fact_line(source)),
+        PregnancyTest { contraception_weeks } => format!(
+            "No negative pregnancy test within 30 days: verify pregnancy status before starting; counsel effective contraception during treatment and for {} after the last dose",
+            if *contraception_weeks == 1 { "1 week".to_string() } else { format!("{contraception_weeks} weeks") }
+        ),
+        PregnancyUnclear { facts: f } => format!(
+            "Pregnancy recorded but not recent ({}): confirm the status before starting",
+            facts(f)
+        ),
+        BreastfeedingUnclear { facts: f } => format!(
+            "Breast-feeding recorded but not recent ({}): confirm before starting",
+            facts(f)
+        ),
+        ZosterVaccine { doses: 0 } => "No recombinant zoster vaccine recorded: offer it".to_string(),
+        ZosterVaccine { doses } => format!(
+            "Recombinant zoster vaccine: {doses} dose recorded; offer the next"
+        ),
+        Cbc { months } => format!("No blood count within {months} months: order a CBC"),
+        Creatinine { months } => format!("No eGFR within {months} months: order a creatinine"),
+        Combination { with } => format!(
+            "Not with {} (labels: not with biologics or potent immunosuppressants; the SLE trials allowed one background agent)",
+            with.iter()
+                .map(|c| format!("{} ({}, {})", c.agent, class_name(c.class), fact_line(&c.source)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        LiveVaccine { facts: f } => format!(
+            "Live vaccine within 4 weeks ({}): do not combine with {agent}",
+            facts(f)
+        ),
+        HormonalVte { facts: f } => format!(
+            "Estrogen-containing therapy ({}): an added VTE risk factor",
+            facts(f)
+        ),
+        Diverticular { facts: f } => format!(
+            "Diverticular disease ({}): risk of gastrointestinal perforation, higher with glucocorticoids or NSAIDs",
+            facts(f)
+        ),
+        Cyp3a4Inducer { facts: f } => format!(
+            "Strong CYP3A4 inducer ({}): not recommended with {agent}, loss of effect",
+            facts(f)
+        ),
+        UpcrWithoutNephritis { source } => format!(
+            "{} without a lupus nephritis diagnosis: exclude active lupus nephritis",
+            fact_line(source)
+        ),
+        Hydroxychloroquine => "No hydroxychloroquine on record: EULAR 2023 recommends it for all patients unless contraindicated".to_string(),
     }
 }
 
 fn class_name(c: CoTherapyClass) -> &'static str {
     match c {
-        CoTherapyClass::JakInhibitor => "another JAK inhibitor",
-        CoTherapyClass::Biologic => "a biologic",
-        CoTherapyClass::PotentImmunosuppressant => "a potent immunosuppressant",
-    }
-}
-
-fn line(item: &PreTreatmentItem, agent: &str) -> String {
-    let stale_note = |s: &Option<crate::facts::FactSource>| match s {
-        Some(s) => format!("; latest: {}", fact_line(s)),
-        None => String::new(),
-    };
-    match item {
-        PreTreatmentItem::TbScreening { months, stale } => format!(
-            "No IGRA or TST within {months} months: screen for tuberculosis before starting{}",
-            stale_note(stale)
-        ),
-        PreTreatmentItem::LatentTb { facts } => format!(
-            "Latent TB not treated, or a positive screening test: treat before starting ({})",
-            facts.iter().map(fact_line).collect::<Vec<_>>().join("; ")
-        ),
-        PreTreatmentItem::TbPositiveReview { source } => format!(
-            "Positive TB screening test on record ({}): latent TB is recorded as treated or the test was a TST; confirm before starting",
-            fact_line(source)
-        ),
-        PreTreatmentItem::TbIndeterminate { source } => format!(
-            "Indeterminate TB screening test: repeat it ({})",
-            fact_line(source)
-        ),
-        PreTreatmentItem::ZosterVaccine { doses: 0, .. } => {
-            "No recombinant zoster vaccine recorded: counsel on herpes zoster and offer it".to_string()
-        }
-        PreTreatmentItem::ZosterVaccine { doses, facts } => format!(
-            "Recombinant zoster vaccine series incomplete ({doses} dose recorded: {}): offer the next dose",
-            facts.iter().map(fact_line).collect::<Vec<_>>().join("; ")
-        ),
-        PreTreatmentItem::Cbc { months, stale } => format!(
-            "No complete blood count within {months} months: order one (ALC, ANC, Hb){}",
-            stale_note(stale)
-        ),
-        PreTreatmentItem::Combination { with } => format!(
-            "Label limitation of use: {agent} is not to be combined with {}",
-            with.iter()
-                .map(|c| format!("{} ({}; {})", c.agent, class_name(c.class), fact_line(&c.source)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        PreTreatmentItem::Pregnancy { facts } => format!(
-            "Pregnancy recorded: JAK inhibitors are to be avoided in pregnancy ({})",
-            facts.iter().map(fact_line).collect::<Vec<_>>().join("; ")
-        ),
+        CoTherapyClass::JakInhibitor => "JAK inhibitor",
+        CoTherapyClass::Biologic => "biologic",
+        CoTherapyClass::PotentImmunosuppressant => "potent immunosuppressant",
     }
 }
 
@@ -90,44 +142,29 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Option<Card> {
             parts.push(short(i));
         }
     }
-    let summary = format!("Before starting {agent}: {}", parts.join(", "));
+    let summary = super::verdict::summary_with(
+        &format!("Before starting {agent}"),
+        &parts.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+    );
     let warning = d.pretreatment.iter().any(PreTreatmentItem::is_warning);
-    let mut detail = format!("**Check before the first dose of {}.**\n", drug(d.agent));
+    let mut detail = format!("**Before the first dose of {}:**\n", drug(d.agent));
     section(
         &mut detail,
         "To do",
         d.pretreatment.iter().map(|i| line(i, agent)),
     );
-    let f = rc.facts;
-    let used = unique(
-        std::iter::once(order_line(rc))
-            .chain(f.tb_screening.iter().map(|t| fact_line(&t.source)))
-            .chain(f.latent_tb_untreated.iter().map(fact_line))
-            .chain(f.zoster_vaccine.iter().map(fact_line))
-            .chain(f.herpes_zoster.iter().map(fact_line))
-            .chain(
-                [&f.alc, &f.anc, &f.hb]
-                    .into_iter()
-                    .filter_map(|m| m.as_ref().map(|m| fact_line(&m.source))),
-            )
-            .chain(f.co_therapies.iter().map(|c| fact_line(&c.source)))
-            .chain(f.pregnancy.iter().map(fact_line)),
-    );
-    section(&mut detail, "Facts used", used);
-    section(&mut detail, "Missing data", d.missing.iter().cloned());
-    let figures = [Figure::SafetyInfectionsZoster];
-    let cites = [Cite::OlumiantLabel];
-    section(
-        &mut detail,
-        EVIDENCE_HEADING,
-        evidence_lines(kb, &figures, &cites),
-    );
+    let ev = evidence(kb, &[], &[Cite::Eular2023], d.agent);
+    section(&mut detail, EVIDENCE_HEADING, ev.bullets);
 
     let orders = kb.evidence.orders();
     let reason = format!("Before starting {agent}");
+    let parties = Parties {
+        patient_id: rc.patient_id,
+        user_id: rc.user_id,
+    };
     let mut suggestions = Vec::new();
-    let wants = |f: fn(&PreTreatmentItem) -> bool| d.pretreatment.iter().any(f);
-    if wants(|i| {
+    let has = |f: fn(&PreTreatmentItem) -> bool| d.pretreatment.iter().any(f);
+    if has(|i| {
         matches!(
             i,
             PreTreatmentItem::TbScreening { .. } | PreTreatmentItem::TbIndeterminate { .. }
@@ -136,10 +173,44 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Option<Card> {
         suggestions.push(suggestion(
             format!("Order {}", orders.igra.text),
             true,
-            vec![create_service_request(&orders.igra, rc.patient_id, &reason)],
+            vec![create_coded_lab(&orders.igra, &parties, &reason)],
         ));
     }
-    if wants(|i| matches!(i, PreTreatmentItem::ZosterVaccine { .. })) {
+    for item in &d.pretreatment {
+        if let PreTreatmentItem::HepatitisScreening { missing } = item {
+            for (name, key) in [
+                ("HBsAg", "hbsag"),
+                ("anti-HBc", "anti_hbc"),
+                ("HCV antibody", "hcv_antibody"),
+            ] {
+                if let (true, Some(o)) = (missing.contains(&name), kb.drugs.lab_order(key)) {
+                    suggestions.push(suggestion(
+                        format!("Order {}", o.text),
+                        true,
+                        vec![create_lab_order(o, &parties, &reason)],
+                    ));
+                }
+            }
+        }
+    }
+    if has(|i| matches!(i, PreTreatmentItem::Cbc { .. })) {
+        suggestions.push(suggestion(
+            format!("Order {}", orders.cbc.text),
+            true,
+            vec![create_coded_lab(&orders.cbc, &parties, &reason)],
+        ));
+    }
+    if let (true, Some(o)) = (
+        has(|i| matches!(i, PreTreatmentItem::Creatinine { .. })),
+        kb.drugs.lab_order("creatinine"),
+    ) {
+        suggestions.push(suggestion(
+            format!("Order {}", o.text),
+            true,
+            vec![create_lab_order(o, &parties, &reason)],
+        ));
+    }
+    if has(|i| matches!(i, PreTreatmentItem::ZosterVaccine { .. })) {
         suggestions.push(suggestion(
             format!("Recommend {}", orders.zoster_vaccine.code.text),
             true,
@@ -151,29 +222,29 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Option<Card> {
             )],
         ));
     }
-    if wants(|i| matches!(i, PreTreatmentItem::Cbc { .. })) {
+    if let (true, Some(o)) = (
+        has(|i| matches!(i, PreTreatmentItem::Hydroxychloroquine)),
+        kb.drugs.medication_order("hydroxychloroquine"),
+    ) {
         suggestions.push(suggestion(
-            format!("Order {}", orders.cbc.text),
-            true,
-            vec![create_service_request(&orders.cbc, rc.patient_id, &reason)],
+            format!("Order {}", o.instruction.to_lowercase()),
+            false,
+            vec![create_medication(o, &parties)],
         ));
     }
-    Some(build(
-        CardSpec {
-            topic: Topic::PreTreatment,
-            indicator: if warning {
-                Indicator::Warning
-            } else {
-                Indicator::Info
-            },
-            summary,
-            detail,
-            primary: Cite::OlumiantLabel,
-            suggestions,
-            selection: SelectionBehavior::Any,
-            override_reasons: Vec::new(),
-            links: links(kb, &figures, &cites, Some(d.agent)),
+    Some(build(CardSpec {
+        topic: Topic::PreTreatment,
+        indicator: if warning {
+            Indicator::Warning
+        } else {
+            Indicator::Info
         },
-        kb,
-    ))
+        summary,
+        detail,
+        source: agent_source(kb, d.agent),
+        suggestions,
+        selection: SelectionBehavior::Any,
+        override_reasons: Vec::new(),
+        links: ev.links,
+    }))
 }

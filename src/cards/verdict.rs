@@ -1,61 +1,66 @@
-//! The verdict card (knowledge.md 4.1-4.3, 4.5, 4.8): contraindicated (critical), not
-//! recommended (warning) or conditionally permitted (info); exactly one per in-scope order.
+//! The verdict card (knowledge.md 4.1-4.3b, 4.5, 4.7, 4.8): do not start (critical), not
+//! recommended (warning), conditionally permitted (info, or warning with boxed-warning risk
+//! factors); exactly one per in-scope order. Deucravacitinib's TYK2 message is on this card.
 
-use super::actions::{create_baricitinib, create_therapy, delete_draft, suggestion};
-use super::links::{evidence_lines, links, EVIDENCE_HEADING};
+use super::actions::{
+    create_baricitinib, create_coded_lab, create_medication, delete_draft, suggestion, Parties,
+};
+use super::links::{evidence_max, EVIDENCE_HEADING};
 use super::{
-    build, dedup_facts, drug, fact_line, order_line, override_reason, section, CardSpec,
-    RenderContext, Topic,
+    agent_source, build, drug, override_reason, section, with_facts, CardSpec, RenderContext, Topic,
 };
 use crate::cds::card::SelectionBehavior;
 use crate::cds::{Card, Coding, Indicator, Suggestion};
 use crate::facts::Agent;
 use crate::knowledge::evidence::{Cite, Figure};
-use crate::rules::{
-    num, refractory, AgentEvidence, CriterionKind, CriterionStatus, Decision, ReasonCode,
-    VerdictKind,
-};
+use crate::rules::alternatives::Take;
+use crate::rules::{AgentEvidence, Decision, ReasonCode, VerdictKind};
 
-/// The reminder every not-recommended card carries (knowledge.md 4.2).
+/// The reminder of a not-recommended card (knowledge.md 4.2).
 pub const ADHERENCE: &str =
     "Verify adherence to current therapy before calling the disease refractory.";
 
 fn short(code: ReasonCode) -> &'static str {
     match code {
         ReasonCode::VteHistory => "VTE history",
+        ReasonCode::ThrombosisRisk => "thrombosis risk",
         ReasonCode::ActiveTb => "active TB",
+        ReasonCode::ActiveInfection => "active serious infection",
+        ReasonCode::Pregnancy => "pregnancy",
+        ReasonCode::Breastfeeding => "breast-feeding",
+        ReasonCode::ActiveHepatitis => "active hepatitis",
+        ReasonCode::SevereHepaticImpairment => "severe hepatic impairment",
         ReasonCode::ActiveLupusNephritis => "active lupus nephritis",
         ReasonCode::CnsLupus => "CNS lupus",
-        ReasonCode::RenalContraindication => "eGFR below cut-off",
-        ReasonCode::LowLymphocytes => "low ALC",
-        ReasonCode::LowNeutrophils => "low ANC",
-        ReasonCode::LowHaemoglobin => "low Hb",
-        ReasonCode::RenalLabelDosing => "low eGFR, see label renal dosing",
+        ReasonCode::RenalContraindication => "eGFR too low",
+        ReasonCode::LowLymphocytes => "low lymphocytes",
+        ReasonCode::LowNeutrophils => "low neutrophils",
+        ReasonCode::LowHaemoglobin => "low haemoglobin",
+        ReasonCode::RenalLabelDosing => "low eGFR",
+        ReasonCode::Combination => "combination with another JAK inhibitor",
         ReasonCode::StandardTherapiesNotExhausted => "standard therapies not exhausted",
-        ReasonCode::NoSeverityCriterion => "no refractory-disease criterion met",
+        ReasonCode::NoSeverityCriterion => "no refractory-disease criterion",
         ReasonCode::NoSleEvidence => "no SLE efficacy data",
         ReasonCode::Investigational => "investigational in SLE",
         ReasonCode::UnreadableData => "unreadable data",
         ReasonCode::UnavailableData => "data unavailable",
         ReasonCode::SafetyDataMissing => "eGFR/CBC missing",
-        ReasonCode::BarMet => "off-label bar met",
-        ReasonCode::ModerateRenalImpairment => "reduced renal function",
-        ReasonCode::Oat3Inhibitor => "OAT3 inhibitor",
+        ReasonCode::BarMet => "criteria met",
+        ReasonCode::BoxedWarningRisk => "boxed-warning risk",
+        ReasonCode::ModerateRenalImpairment => "reduced eGFR",
+        ReasonCode::Oat3Inhibitor => "probenecid",
+        ReasonCode::Cyp3a4Inhibitor => "CYP3A4 inhibitor",
+        ReasonCode::ModerateHepaticImpairment => "moderate hepatic impairment",
     }
 }
 
-/// "{lead}: reason, reason, ..." within the summary limit: when all the reasons do not fit,
-/// as many as fit and "+N more" (the detail lists them all), never a word cut in half.
-fn summary_with_reasons(lead: &str, d: &Decision) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for r in &d.verdict.reasons {
-        let s = short(r.code);
-        if !parts.contains(&s) {
-            parts.push(s);
-        }
-    }
+/// "{lead}: part, part, ..." within the summary limit; "+N more" when they do not all fit.
+pub fn summary_with(lead: &str, parts: &[String]) -> String {
     let fits = |s: &String| s.chars().count() < super::SUMMARY_MAX_CHARS;
     let all = format!("{lead}: {}", parts.join(", "));
+    if parts.is_empty() {
+        return lead.to_string();
+    }
     if fits(&all) {
         return all;
     }
@@ -72,251 +77,263 @@ fn summary_with_reasons(lead: &str, d: &Decision) -> String {
     format!("{lead} (reasons in detail)")
 }
 
+fn reason_parts(d: &Decision) -> Vec<String> {
+    let mut parts: Vec<String> = Vec::new();
+    for r in &d.verdict.reasons {
+        let s = short(r.code).to_string();
+        if r.code != ReasonCode::BarMet && !parts.contains(&s) {
+            parts.push(s);
+        }
+    }
+    parts
+}
+
+fn risk_names(d: &Decision) -> Vec<String> {
+    d.risk.iter().map(|r| r.text.clone()).collect()
+}
+
+/// The boxed-warning lines of 4.3b (class information for deucravacitinib).
+fn risk_lines(d: &Decision) -> Vec<String> {
+    if d.risk.is_empty() {
+        return Vec::new();
+    }
+    let whose = if d.agent == Agent::Deucravacitinib {
+        "JAK-class information, not its own label"
+    } else {
+        "US labels, 2021-22"
+    };
+    vec![
+        format!(
+            "Boxed-warning risk factors: {}",
+            d.risk
+                .iter()
+                .map(|r| with_facts(&r.text, &r.facts))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        format!("Boxed warning ({whose}): serious infections, mortality, malignancy, MACE, thrombosis; EMA 2023: use only if no suitable alternative, at the lower dose"),
+    ]
+}
+
 pub fn card(d: &Decision, rc: &RenderContext) -> Card {
     let kb = rc.kb;
     let name = drug(d.agent);
-    let (topic, indicator, primary, summary, headline) = match d.verdict.kind {
+    let risk_warning = d.verdict.kind == VerdictKind::Conditional && !d.risk.is_empty();
+    let (topic, indicator, summary, advice) = match d.verdict.kind {
         VerdictKind::Contraindicated => (
             Topic::Contraindicated,
             Indicator::Critical,
-            Cite::OlumiantLabel,
-            summary_with_reasons(&format!("{name} contraindicated in this SLE patient"), d),
+            summary_with(&format!("{name}: do not start"), &reason_parts(d)),
             format!("Do not start {} in this patient.", d.agent.name()),
         ),
-        VerdictKind::NotRecommended => (
-            Topic::NotRecommended,
+        VerdictKind::NotRecommended => {
+            let mut parts = reason_parts(d);
+            parts.extend(risk_names(d));
+            (
+                Topic::NotRecommended,
+                Indicator::Warning,
+                summary_with(&format!("{name} not recommended"), &parts),
+                format!(
+                    "Off-label {} is not recommended for this patient now (no JAK inhibitor is approved for SLE).",
+                    d.agent.name()
+                ),
+            )
+        }
+        VerdictKind::Conditional if risk_warning => (
+            Topic::Conditional,
             Indicator::Warning,
-            Cite::Eular2023,
-            summary_with_reasons(&format!("{name} not recommended in this SLE patient"), d),
+            summary_with(
+                &format!("{name} may be considered only if no alternative"),
+                &risk_names(d),
+            ),
             format!(
-                "Off-label {} is not recommended for this patient now. No JAK inhibitor is approved for SLE.",
+                "Off-label {} only if no suitable alternative exists: boxed-warning risk factors present.",
                 d.agent.name()
             ),
         ),
         VerdictKind::Conditional => (
             Topic::Conditional,
             Indicator::Info,
-            Cite::BraveI,
             format!("{name} off-label for refractory SLE may be considered: criteria met, conditions apply"),
             format!(
-                "Off-label {} may be considered: the refractory-disease bar is met and nothing contraindicates it. No JAK inhibitor is approved for SLE.",
+                "Off-label {} may be considered for refractory SLE: the criteria are met and none of the checks below argues against it.",
                 d.agent.name()
             ),
         ),
     };
 
-    let mut detail = format!("**{headline}**\n");
+    let mut detail = format!("**{advice}**\n");
     section(
         &mut detail,
         "Why",
-        d.verdict.reasons.iter().map(|r| r.text.clone()),
+        d.verdict
+            .reasons
+            .iter()
+            .map(|r| match r.code {
+                ReasonCode::BarMet
+                | ReasonCode::StandardTherapiesNotExhausted
+                | ReasonCode::NoSeverityCriterion => r.text.clone(),
+                _ => with_facts(&r.text, &r.facts),
+            })
+            .chain(risk_lines(d)),
     );
-    if !d.conditions.is_empty() {
+    if d.verdict.kind == VerdictKind::Conditional {
+        section(&mut detail, "Checked", [checked_line()]);
         section(&mut detail, "Conditions", d.conditions.iter().cloned());
     }
-    section(
-        &mut detail,
-        "Off-label bar (knowledge.md 4.2)",
-        bar_lines(d),
-    );
-    section(&mut detail, "Facts used", facts_used(d, rc));
-    section(&mut detail, "Missing data", d.missing.iter().cloned());
-    let mut notes = Vec::new();
-    if let AgentEvidence::NoSleData {
-        switch_to_baricitinib_mg: Some(mg),
-    } = d.evidence
+    let mut options: Vec<String> = d
+        .alternatives
+        .iter()
+        .filter(|a| a.take == Take::Named)
+        .map(|a| a.label.clone())
+        .collect();
+    if d.verdict.has(ReasonCode::StandardTherapiesNotExhausted)
+        || d.verdict.has(ReasonCode::NoSeverityCriterion)
     {
-        notes.push(format!(
-            "If a JAK inhibitor is still wanted, baricitinib {} mg once daily is the agent studied in SLE.",
-            num(mg)
-        ));
-    }
-    if d.agent == Agent::Upadacitinib {
-        notes
-            .push("Upadacitinib: consider enrolment in the SELECT-SLE phase 3 trials.".to_string());
-    }
-    if d.verdict.kind == VerdictKind::NotRecommended {
-        notes.push(ADHERENCE.to_string());
+        options.push(ADHERENCE.to_string());
     }
     if d.refractory_referral {
-        notes.push(format!("{}.", refractory::STATEMENT));
+        options.push("Rapidly progressive disease: refer to a specialist centre; consider clinical trials, incl. anti-CD19 CAR-T".into());
     }
-    if !notes.is_empty() {
-        section(&mut detail, "Also", notes);
-    }
+    section(&mut detail, "Options", options);
+    section(&mut detail, "Missing data", d.missing.iter().cloned());
     let (figures, cites) = evidence_for(d);
-    section(
-        &mut detail,
-        EVIDENCE_HEADING,
-        evidence_lines(kb, &figures, &cites),
-    );
+    // One bullet on verdict cards keeps them short (knowledge.md 4.10: median detail <= 900);
+    // the other sources are links.
+    let max_bullets = 1;
+    let ev = evidence_max(kb, &figures, &cites, d.agent, max_bullets);
+    section(&mut detail, EVIDENCE_HEADING, ev.bullets);
 
     let suggestions = suggestions(d, rc);
     let override_reasons = match d.verdict.kind {
-        VerdictKind::Conditional => Vec::new(),
-        _ => verdict_override_reasons(),
+        VerdictKind::Conditional if !risk_warning => Vec::new(),
+        _ => override_reasons(d),
     };
-    build(
-        CardSpec {
-            topic,
-            indicator,
-            summary,
-            detail,
-            primary,
-            suggestions,
-            selection: SelectionBehavior::AtMostOne,
-            override_reasons,
-            links: links(kb, &figures, &cites, Some(d.agent)),
-        },
-        kb,
-    )
+    build(CardSpec {
+        topic,
+        indicator,
+        summary,
+        detail,
+        source: agent_source(kb, d.agent),
+        suggestions,
+        selection: SelectionBehavior::AtMostOne,
+        override_reasons,
+        links: ev.links,
+    })
 }
 
-fn bar_lines(d: &Decision) -> Vec<String> {
-    let mut out = Vec::new();
-    let tried: Vec<&str> = d.bar.tried.iter().map(|(t, _)| t.name()).collect();
-    let untried: Vec<&str> = d.bar.untried.iter().map(|t| t.name()).collect();
-    out.push(if untried.is_empty() {
-        format!("[met] standard therapies tried: {}", tried.join(", "))
-    } else {
-        format!(
-            "[not met] standard therapies: no record of {}",
-            untried.join(", ")
-        )
-    });
-    for c in &d.bar.criteria {
-        let status = match c.status {
-            CriterionStatus::Met => "[met]",
-            CriterionStatus::Unmet => "[not met]",
-            CriterionStatus::Unknown => "[unknown]",
-        };
-        out.push(format!("{status} {}", c.text));
-    }
-    out
-}
-
-fn facts_used(d: &Decision, rc: &RenderContext) -> Vec<String> {
-    let f = rc.facts;
-    let measured = [&f.egfr, &f.alc, &f.anc, &f.hb, &f.upcr, &f.sledai]
-        .into_iter()
-        .filter_map(|m| m.as_ref().map(|m| &m.source));
-    let all = d
-        .verdict
-        .reasons
-        .iter()
-        .flat_map(|r| r.facts.iter())
-        .chain(d.bar.tried.iter().flat_map(|(_, s)| s.iter()))
-        .chain(d.bar.criteria.iter().flat_map(|c| c.facts.iter()))
-        .chain(measured)
-        .chain(f.sle.iter());
-    let mut lines = vec![order_line(rc)];
-    lines.extend(dedup_facts(all).into_iter().map(fact_line));
-    lines
+/// What the permissive verdict rests on (4.3: never "nothing contraindicates it" without it).
+fn checked_line() -> String {
+    "No VTE, thrombosis risk, TB, serious infection, pregnancy, breast-feeding, hepatitis, severe liver disease, active nephritis or CNS lupus; eGFR and blood counts in range".to_string()
 }
 
 fn evidence_for(d: &Decision) -> (Vec<Figure>, Vec<Cite>) {
     let mut figures = Vec::new();
     let mut cites = Vec::new();
-    match d.verdict.kind {
-        VerdictKind::Contraindicated => {
-            figures.push(Figure::SafetyInfectionsZoster);
-            cites.extend([Cite::OlumiantLabel, Cite::NoSleApproval]);
-            if d.verdict.has(ReasonCode::ActiveLupusNephritis) {
-                cites.push(Cite::Acr2024Ln);
-            }
-            if d.verdict.has(ReasonCode::CnsLupus)
-                || d.verdict.has(ReasonCode::ActiveLupusNephritis)
-            {
-                figures.push(Figure::EularRefractory);
-            }
-        }
-        VerdictKind::NotRecommended => {
-            figures.extend([
-                Figure::BraveISri4,
-                Figure::BraveIISri4,
-                Figure::PooledSubgroups,
-                Figure::EularRefractory,
-            ]);
-            cites.push(Cite::NoSleApproval);
-        }
-        VerdictKind::Conditional => {
-            figures.extend([
-                Figure::WallaceArthritisRash,
-                Figure::BraveISri4,
-                Figure::BraveIISri4,
-                Figure::PooledSubgroups,
-                Figure::SafetyInfectionsZoster,
-                Figure::SaeRelativeRisk,
-            ]);
-            if d.bar
-                .criteria
-                .iter()
-                .any(|c| c.kind == CriterionKind::Sledai && c.status == CriterionStatus::Met)
-            {
-                figures.push(Figure::SledaiRange);
-            }
-            cites.push(Cite::OlumiantLabel);
-        }
+    if !d.risk.is_empty() && d.verdict.kind != VerdictKind::Contraindicated {
+        // 4.3b: MACE in the integrated SLE safety analysis; the boxed warning and EMA 2023.
+        figures.push(Figure::SafetyMaceVte);
+        cites.extend([Cite::BoxedWarning, Cite::Ema2023]);
     }
     match d.evidence {
         AgentEvidence::Upadacitinib => {
             figures.push(Figure::SleekPrimary);
             cites.push(Cite::SelectSle);
         }
-        AgentEvidence::NoSleData { .. } => figures.push(Figure::WallaceArthritisRash),
-        AgentEvidence::Tyk2Investigational => cites.push(Cite::Tyk2Trials),
-        AgentEvidence::Baricitinib => {}
+        AgentEvidence::Tyk2Investigational => {
+            figures.push(Figure::PaisleyStatus);
+            cites.push(Cite::Tyk2Trials);
+        }
+        AgentEvidence::Baricitinib | AgentEvidence::NoSleData { .. } => {}
+    }
+    match d.verdict.kind {
+        VerdictKind::Contraindicated => {
+            if d.verdict.has(ReasonCode::ActiveLupusNephritis) {
+                figures.push(Figure::AcrLnRegimens);
+                cites.extend([Cite::Kdigo2024Ln, Cite::Regency]);
+            }
+            if d.verdict.has(ReasonCode::VteHistory) || d.verdict.has(ReasonCode::ThrombosisRisk) {
+                cites.push(Cite::BoxedWarning);
+            }
+            cites.push(Cite::Eular2023);
+        }
+        VerdictKind::NotRecommended => {
+            if d.verdict.has(ReasonCode::StandardTherapiesNotExhausted) {
+                figures.push(Figure::EularRefractory);
+            }
+            if d.agent == Agent::Baricitinib
+                || matches!(d.evidence, AgentEvidence::NoSleData { .. })
+            {
+                figures.extend([Figure::BraveISri4, Figure::BraveIISri4]);
+            }
+            cites.push(Cite::NoSleApproval);
+        }
+        VerdictKind::Conditional => {
+            if d.agent == Agent::Baricitinib {
+                figures.push(Figure::BraveISri4);
+            }
+            figures.push(Figure::SafetyInfectionsZoster);
+            cites.push(Cite::NoSleApproval);
+        }
     }
     if d.refractory_referral {
         cites.push(Cite::RefractoryTrials);
     }
-    figures.dedup();
     (figures, cites)
 }
 
 fn suggestions(d: &Decision, rc: &RenderContext) -> Vec<Suggestion> {
-    if d.verdict.kind == VerdictKind::Conditional {
+    let risk_warning = d.verdict.kind == VerdictKind::Conditional && !d.risk.is_empty();
+    if d.verdict.kind == VerdictKind::Conditional && !risk_warning {
         return Vec::new();
     }
     let what = d.agent.name();
     let draft = rc.order.draft;
-    // Removal is the recommended choice unless only missing data stands in the way.
-    let data_only = d.verdict.only_data_reasons();
+    let parties = Parties {
+        patient_id: rc.patient_id,
+        user_id: rc.user_id,
+    };
+    // Removal is the recommended choice unless only missing data, or only risk, stands in
+    // the way.
+    let recommended = d.verdict.kind != VerdictKind::Conditional && !d.verdict.only_data_reasons();
     let mut out = vec![suggestion(
         format!("Remove the {what} order"),
-        !data_only,
+        recommended,
         vec![delete_draft(draft, what)],
     )];
-    if let AgentEvidence::NoSleData {
-        switch_to_baricitinib_mg: Some(mg),
-    } = d.evidence
-    {
+    let reason = format!("Instead of {what}");
+    for a in &d.alternatives {
+        let action = match &a.take {
+            Take::Named => continue,
+            Take::Medication(key) => match rc.kb.drugs.medication_order(key) {
+                Some(o) => create_medication(o, &parties),
+                None => continue,
+            },
+            Take::Baricitinib(mg) => match rc.kb.drugs.medication_order("baricitinib") {
+                Some(o) => create_baricitinib(o, *mg, &parties),
+                None => continue,
+            },
+            Take::Lab(_) => {
+                let o = &rc.kb.evidence.orders().cbc;
+                out.push(suggestion(
+                    a.label.clone(),
+                    false,
+                    vec![create_coded_lab(o, &parties, &reason)],
+                ));
+                continue;
+            }
+        };
         out.push(suggestion(
-            format!("Replace with baricitinib {} mg once daily", num(mg)),
+            format!("Replace with {}", a.label),
             false,
-            vec![
-                delete_draft(draft, what),
-                create_baricitinib(mg, rc.patient_id),
-            ],
+            vec![delete_draft(draft, what), action],
         ));
-    }
-    for t in &d.alternatives {
-        if let (Some(create), Some(o)) = (
-            create_therapy(*t, rc.kb, rc.patient_id),
-            rc.kb.evidence.therapy_order(*t),
-        ) {
-            out.push(suggestion(
-                format!("Replace with {}", o.instruction),
-                false,
-                vec![delete_draft(draft, what), create],
-            ));
-        }
     }
     out
 }
 
-fn verdict_override_reasons() -> Vec<Coding> {
-    vec![
+fn override_reasons(d: &Decision) -> Vec<Coding> {
+    let mut out = vec![
         override_reason(
             "specialist-decision",
             "Specialist decision: expected benefit outweighs the risk for this patient",
@@ -325,13 +342,16 @@ fn verdict_override_reasons() -> Vec<Coding> {
             "record-incorrect",
             "The patient data shown is outdated or incorrect",
         ),
-        override_reason(
+    ];
+    if d.verdict.has(ReasonCode::StandardTherapiesNotExhausted) {
+        out.push(override_reason(
             "therapies-tried-elsewhere",
             "Standard therapies tried or not tolerated but not recorded here",
-        ),
-        override_reason(
-            "clinical-trial",
-            "Ordered within a clinical trial or research protocol",
-        ),
-    ]
+        ));
+    }
+    out.push(override_reason(
+        "clinical-trial",
+        "Ordered within a clinical trial or research protocol",
+    ));
+    out
 }

@@ -211,6 +211,8 @@ fn primitive_context_fields(hook: Hook) -> &'static [&'static str] {
         Hook::OrderSelect | Hook::OrderSign => &["userId", "patientId", "encounterId"],
         // CDS Hooks 1.0 medication-prescribe: medications is an array.
         Hook::MedicationPrescribe => &["userId", "patientId", "encounterId"],
+        // patient-view: all three are primitive.
+        Hook::PatientView => &["userId", "patientId", "encounterId"],
     }
 }
 
@@ -285,7 +287,8 @@ mod tests {
             [
                 "jak-sle-order-select",
                 "jak-sle-order-sign",
-                "jak-sle-medication-prescribe"
+                "jak-sle-medication-prescribe",
+                "jak-sle-monitor"
             ]
         );
         let doc = catalog.discovery_document(&json!({})).to_string();
@@ -350,7 +353,7 @@ mod tests {
             {"id":"a","hook":"order-select","title":"t","description":"d"}]}"#;
         assert!(ServiceCatalog::from_json(twice).is_err());
         let bad_hook =
-            r#"{"services":[{"id":"a","hook":"patient-view","title":"t","description":"d"}]}"#;
+            r#"{"services":[{"id":"a","hook":"encounter-start","title":"t","description":"d"}]}"#;
         assert!(ServiceCatalog::from_json(bad_hook).is_err());
     }
 }

@@ -1,5 +1,6 @@
 //! The hook request as the engine sees it: which hook, which patient, and the draft
-//! medication orders in scope (for order-select only the selected ones).
+//! medication orders in scope (for order-select only the selected ones; none on patient-view,
+//! whose context is patientId, userId and encounterId).
 
 use serde_json::Value;
 
@@ -12,6 +13,8 @@ pub enum Hook {
     OrderSign,
     /// Legacy CDS Hooks 1.0 hook the public sandbox may still send.
     MedicationPrescribe,
+    /// Opening a patient's chart: the monitoring service (patients already on a JAK inhibitor).
+    PatientView,
 }
 
 impl Hook {
@@ -20,6 +23,7 @@ impl Hook {
             Hook::OrderSelect => "order-select",
             Hook::OrderSign => "order-sign",
             Hook::MedicationPrescribe => "medication-prescribe",
+            Hook::PatientView => "patient-view",
         }
     }
 
@@ -28,6 +32,7 @@ impl Hook {
             "order-select" => Some(Hook::OrderSelect),
             "order-sign" => Some(Hook::OrderSign),
             "medication-prescribe" => Some(Hook::MedicationPrescribe),
+            "patient-view" => Some(Hook::PatientView),
             _ => None,
         }
     }
@@ -207,6 +212,8 @@ impl OrderContext {
     ///   `selections` every draft medication order is in scope.
     /// - order-sign: every MedicationRequest/MedicationOrder of `context.draftOrders`.
     /// - medication-prescribe (1.0): `context.medications`, an array of resources or a Bundle.
+    /// - patient-view: no orders (the context has no draft orders; `encounterId`, when sent,
+    ///   must be a string).
     ///
     /// Medications inside the drafts go to `draft_medications`; in-scope drafts that fail to
     /// parse go to `unreadable_drafts`.
@@ -222,13 +229,25 @@ impl OrderContext {
             }
         };
         let (field, selections) = match hook {
-            Hook::OrderSelect => ("draftOrders", selections(req)?),
-            Hook::OrderSign => ("draftOrders", None),
-            Hook::MedicationPrescribe => ("medications", None),
+            Hook::OrderSelect => (Some("draftOrders"), selections(req)?),
+            Hook::OrderSign => (Some("draftOrders"), None),
+            Hook::MedicationPrescribe => (Some("medications"), None),
+            // No draft orders on patient-view, whatever else the context holds.
+            Hook::PatientView => {
+                if !matches!(
+                    req.context.get("encounterId"),
+                    None | Some(Value::Null) | Some(Value::String(_))
+                ) {
+                    return Err(RequestError::Invalid(
+                        "context.encounterId must be a string".into(),
+                    ));
+                }
+                (None, None)
+            }
         };
-        let resources = match req.context.get(field) {
-            None | Some(Value::Null) => Vec::new(),
-            Some(v) => context_resources(v).ok_or_else(|| {
+        let resources = match field.and_then(|f| req.context.get(f).map(|v| (f, v))) {
+            None | Some((_, Value::Null)) => Vec::new(),
+            Some((field, v)) => context_resources(v).ok_or_else(|| {
                 RequestError::Invalid(format!(
                     "context.{field} must be a Bundle or an array of resources"
                 ))
@@ -268,7 +287,10 @@ impl OrderContext {
                 Some(_) => {}
                 None => ctx.unreadable_drafts.push(ParseFailure {
                     resource_type: None,
-                    reason: format!("a resource in context.{field} has no resourceType"),
+                    reason: format!(
+                        "a resource in context.{} has no resourceType",
+                        field.unwrap_or("draftOrders")
+                    ),
                 }),
             }
         }
@@ -424,6 +446,28 @@ mod tests {
             let ctx = OrderContext::from_request(&req, Hook::MedicationPrescribe).unwrap();
             assert_eq!(ctx.orders.len(), 1);
         }
+    }
+
+    #[test]
+    fn patient_view_has_no_orders_and_ignores_draft_fields() {
+        let req = request(
+            "patient-view",
+            serde_json::json!({"patientId": "p", "userId": "Practitioner/u", "encounterId": "e1",
+                "draftOrders": {"resourceType": "Bundle", "entry": [{"resource": med_request("a", "x")}]}}),
+        );
+        let ctx = OrderContext::from_request(&req, Hook::PatientView).unwrap();
+        assert_eq!(ctx.hook, Hook::PatientView);
+        assert_eq!(ctx.patient_id, "p");
+        assert_eq!(ctx.user_id.as_deref(), Some("Practitioner/u"));
+        assert!(ctx.orders.is_empty() && ctx.unreadable_drafts.is_empty());
+        assert_eq!(Hook::parse("patient-view"), Some(Hook::PatientView));
+        assert_eq!(Hook::PatientView.as_str(), "patient-view");
+        let bad = request(
+            "patient-view",
+            serde_json::json!({"patientId": "p", "encounterId": 5}),
+        );
+        let e = OrderContext::from_request(&bad, Hook::PatientView).unwrap_err();
+        assert!(e.to_string().contains("encounterId"), "{e}");
     }
 
     #[test]

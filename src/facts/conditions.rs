@@ -69,7 +69,7 @@ fn status_text(c: &Condition) -> String {
     }
 }
 
-fn condition_date(c: &Condition) -> Option<chrono::NaiveDate> {
+pub(super) fn condition_date(c: &Condition) -> Option<chrono::NaiveDate> {
     c.onset_date_time
         .or_else(|| c.onset_period.as_ref().and_then(|p| p.start))
         .or(c.recorded_date)
@@ -77,7 +77,7 @@ fn condition_date(c: &Condition) -> Option<chrono::NaiveDate> {
 }
 
 /// The source of a Condition that matched with `coding`.
-fn matched(c: &Condition, coding: &Coding) -> FactSource {
+pub(super) fn matched(c: &Condition, coding: &Coding) -> FactSource {
     let what = match &c.code {
         Some(code) => concept_what(code, coding),
         None => code_label(coding),
@@ -120,7 +120,6 @@ pub struct ConditionFacts {
     pub cns_lupus: Vec<FactSource>,
     pub msk_cutaneous: Vec<FactSource>,
     pub herpes_zoster: Vec<FactSource>,
-    pub pregnancy: Vec<FactSource>,
 }
 
 /// `conditions` indexes the credible Conditions (see [`is_credible`]); `observations` the
@@ -143,7 +142,6 @@ pub fn derive(
         cns_lupus: collect(conditions, "cns-lupus", Need::Active),
         msk_cutaneous: collect(conditions, "msk-cutaneous", Need::Active),
         herpes_zoster: collect(conditions, "herpes-zoster", Need::Any),
-        pregnancy: collect(conditions, "pregnancy", Need::Active),
     }
 }
 

@@ -336,7 +336,7 @@ fn result_from_code(c: &Coding) -> Option<TbTestResult> {
     }
 }
 
-fn result_from_text(t: &str) -> Option<TbTestResult> {
+pub(super) fn result_from_text(t: &str) -> Option<TbTestResult> {
     let words = crate::knowledge::drugs::words(t);
     let has = |w: &str| words.iter().any(|x| x == w);
     if has("indeterminate") || has("inconclusive") || has("equivocal") || has("borderline") {
@@ -354,7 +354,7 @@ fn result_from_text(t: &str) -> Option<TbTestResult> {
     }
 }
 
-fn concept_result(c: &CodeableConcept) -> Option<TbTestResult> {
+pub(super) fn concept_result(c: &CodeableConcept) -> Option<TbTestResult> {
     c.coding
         .iter()
         .find_map(result_from_code)

@@ -1,19 +1,25 @@
-//! Medication facts (knowledge.md 2): current glucocorticoid dose, standard therapies tried,
-//! OAT3 inhibitor (probenecid), and co-therapies of the label limitation of use. Also the
-//! resolution of a medication order to its concept (`medicationCodeableConcept`, or the
-//! Medication its `medicationReference` points to), shared with the draft-order reading.
+//! Medication facts (knowledge.md 2). Every MedicationRequest, MedicationStatement and
+//! MedicationAdministration is classified ONCE ([`classify`]: drug, status, first and last
+//! date, dose) into one list of [`MedicationUse`]; every medication fact (glucocorticoid dose,
+//! standard therapies tried, OAT3 and CYP3A4 modulators, co-therapies, hormonal VTE risk,
+//! hydroxychloroquine) is derived from that list. Also the resolution of a medication concept
+//! (`medicationCodeableConcept`, or the Medication its `medicationReference` points to),
+//! shared with the draft-order reading.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
 
 use super::dose;
-use super::source::{number, reference, window_start_days, Index};
+use super::source::{number, reference, window_start_days, window_start_months, Index};
 use super::units::{convert, Measure, Reading};
-use super::{CoTherapy, FactSource, GlucocorticoidDose, Therapy};
+use super::{CoTherapy, FactSource, GlucocorticoidDose, Therapy, TriedTherapy};
 use crate::facts::order::DoseReading;
-use crate::fhir::model::{
-    CodeableConcept, Dosage, FhirDate, Medication, MedicationRequest, MedicationStatement,
-    Observation, Reference,
-};
+use crate::fhir::model::{CodeableConcept, Dosage, FhirDate, Medication, Observation, Reference};
 use crate::fhir::PatientRecord;
-use crate::knowledge::drugs::{concept_texts, parse_strength, DrugMatch, Strength};
+use crate::knowledge::drugs::{
+    concept_texts, parse_strength, Drug, DrugClass, DrugMatch, Strength,
+};
 use crate::knowledge::Knowledge;
 
 /// What a medication order or statement names: its concept and, for a reference, the
@@ -140,92 +146,248 @@ impl<'a> MedicationView<'a> {
     }
 }
 
-fn is_active(status: Option<&str>) -> bool {
-    status.is_some_and(|s| s.trim().eq_ignore_ascii_case("active"))
+/// Which resource a medication record came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordKind {
+    Request,
+    Statement,
+    Administration,
 }
 
-fn is_entered_in_error(status: Option<&str>) -> bool {
-    status.is_some_and(|s| s.trim().eq_ignore_ascii_case("entered-in-error"))
+/// One medication resource naming one drug, classified once.
+#[derive(Debug, Clone)]
+pub struct MedicationUse<'k> {
+    pub drug: &'k Drug,
+    pub kind: RecordKind,
+    /// Status, trimmed and lower case ("" when absent).
+    pub status: String,
+    /// Earliest and latest date of the record (authoredOn; effective start/end or
+    /// dateAsserted; administration time).
+    pub first: Option<NaiveDate>,
+    pub last: Option<NaiveDate>,
+    /// Requests only: the daily dose, as far as it can be read.
+    pub dose: Option<DoseReading>,
+    /// False for local products (creams, eye drops, inhalers...).
+    pub systemic: bool,
+    /// The medication as recorded, for card text ("rituximab").
+    pub label: String,
+    /// "RxNorm 121191", "text 'Benlysta'".
+    pub matched_by: String,
+    pub reference: String,
 }
 
-fn order_source(req: &MedicationRequest, what: String) -> FactSource {
-    FactSource {
-        reference: reference("MedicationRequest", req.id.as_deref()),
-        date: req.authored_on.map(|d| d.0),
-        what,
+impl MedicationUse<'_> {
+    /// An active order (MedicationRequest status active).
+    pub fn is_active_order(&self) -> bool {
+        self.kind == RecordKind::Request && self.status == "active"
+    }
+
+    /// Active order, or active statement, or an infusion in progress.
+    pub fn is_current(&self) -> bool {
+        match self.kind {
+            RecordKind::Request | RecordKind::Statement => self.status == "active",
+            RecordKind::Administration => self.status == "in-progress",
+        }
+    }
+
+    /// The record means the drug was taken (knowledge.md 2, "standard therapies tried", v2):
+    /// requests active/on-hold/completed/stopped; statements active/completed/stopped;
+    /// administrations completed/in-progress.
+    pub fn means_taken(&self) -> bool {
+        let s = self.status.as_str();
+        match self.kind {
+            RecordKind::Request => matches!(s, "active" | "on-hold" | "completed" | "stopped"),
+            RecordKind::Statement => matches!(s, "active" | "completed" | "stopped"),
+            RecordKind::Administration => matches!(s, "completed" | "in-progress"),
+        }
+    }
+
+    /// The record as card detail shows it: "rituximab, completed".
+    pub fn source(&self) -> FactSource {
+        let verb = match self.kind {
+            RecordKind::Request => "ordered",
+            RecordKind::Statement => "reported",
+            RecordKind::Administration => "given",
+        };
+        let status = if self.status.is_empty() {
+            "status unknown"
+        } else {
+            self.status.as_str()
+        };
+        FactSource {
+            reference: self.reference.clone(),
+            date: self.first,
+            what: format!("{} {verb}, {status}", self.label),
+        }
     }
 }
 
-fn order_view<'a>(req: &'a MedicationRequest, record: &'a PatientRecord) -> MedicationView<'a> {
-    view(
-        req.medication_codeable_concept.as_ref(),
-        req.medication_reference.as_ref(),
-        &req.contained,
-        &[],
-        record,
-    )
+fn status_of(s: Option<&str>) -> String {
+    s.map(|s| s.trim().to_ascii_lowercase()).unwrap_or_default()
 }
 
-/// Active orders with their medication view.
-fn active_orders<'a>(
-    record: &'a PatientRecord,
-) -> impl Iterator<Item = (&'a MedicationRequest, MedicationView<'a>)> {
-    record
-        .medication_requests
-        .iter()
-        .filter(|r| is_active(r.status.as_deref()))
-        .map(move |r| (r, order_view(r, record)))
+/// One record's entries, one per drug it names.
+#[allow(clippy::too_many_arguments)]
+fn push_uses<'a>(
+    out: &mut Vec<MedicationUse<'a>>,
+    kb: &'a Knowledge,
+    v: MedicationView<'a>,
+    kind: RecordKind,
+    status: String,
+    dates: (Option<NaiveDate>, Option<NaiveDate>),
+    dosages: &[Dosage],
+    reference: String,
+) {
+    if status == "entered-in-error" {
+        return;
+    }
+    let systemic = !v.is_non_systemic(kb, dosages);
+    for m in v.identify(kb) {
+        let dose = (kind == RecordKind::Request).then(|| dose::read(dosages, v.strength(&m)));
+        out.push(MedicationUse {
+            drug: m.drug,
+            kind,
+            status: status.clone(),
+            first: dates.0,
+            last: dates.1.or(dates.0),
+            dose,
+            systemic,
+            label: v.label(),
+            matched_by: m.matched_by.clone(),
+            reference: reference.clone(),
+        });
+    }
+}
+
+/// Classify every medication record of the patient (entered-in-error left out): one entry
+/// per record and drug named.
+pub fn classify<'a>(record: &'a PatientRecord, kb: &'a Knowledge) -> Vec<MedicationUse<'a>> {
+    let mut out = Vec::new();
+    for r in &record.medication_requests {
+        let v = view(
+            r.medication_codeable_concept.as_ref(),
+            r.medication_reference.as_ref(),
+            &r.contained,
+            &[],
+            record,
+        );
+        let d = r.authored_on.map(|d| d.0);
+        push_uses(
+            &mut out,
+            kb,
+            v,
+            RecordKind::Request,
+            status_of(r.status.as_deref()),
+            (d, d),
+            &r.dosage_instruction,
+            reference("MedicationRequest", r.id.as_deref()),
+        );
+    }
+    for s in &record.medication_statements {
+        let v = view(
+            s.medication_codeable_concept.as_ref(),
+            s.medication_reference.as_ref(),
+            &s.contained,
+            &[],
+            record,
+        );
+        let start = s
+            .effective_date_time
+            .or_else(|| s.effective_period.as_ref().and_then(|p| p.start))
+            .or(s.date_asserted)
+            .map(|d| d.0);
+        let end = s
+            .effective_period
+            .as_ref()
+            .and_then(|p| p.end)
+            .map(|d| d.0)
+            .or(start);
+        push_uses(
+            &mut out,
+            kb,
+            v,
+            RecordKind::Statement,
+            status_of(s.status.as_deref()),
+            (start, end),
+            &s.dosage,
+            reference("MedicationStatement", s.id.as_deref()),
+        );
+    }
+    for a in &record.medication_administrations {
+        let v = view(
+            a.medication_codeable_concept.as_ref(),
+            a.medication_reference.as_ref(),
+            &a.contained,
+            &[],
+            record,
+        );
+        let start = a
+            .effective_date_time
+            .or_else(|| a.effective_period.as_ref().and_then(|p| p.start))
+            .map(|d| d.0);
+        let end = a
+            .effective_period
+            .as_ref()
+            .and_then(|p| p.end)
+            .map(|d| d.0)
+            .or(start);
+        push_uses(
+            &mut out,
+            kb,
+            v,
+            RecordKind::Administration,
+            status_of(a.status.as_deref()),
+            (start, end),
+            &[],
+            reference("MedicationAdministration", a.id.as_deref()),
+        );
+    }
+    out
+}
+
+fn use_source(u: &MedicationUse<'_>, what: String) -> FactSource {
+    FactSource {
+        reference: u.reference.clone(),
+        date: u.first,
+        what,
+    }
 }
 
 /// Current glucocorticoid exposure: the sum over active systemic glucocorticoid orders, or,
 /// when no order dose can be read, the latest "prednisone-equivalent dose" Observation within
 /// its window. `None` when neither exists.
 pub fn glucocorticoid(
-    record: &PatientRecord,
+    uses: &[MedicationUse<'_>],
     observations: &Index<'_, '_, Observation>,
     kb: &Knowledge,
-    today: chrono::NaiveDate,
+    today: NaiveDate,
 ) -> Option<GlucocorticoidDose> {
     let mut total = 0.0;
     let mut sources = Vec::new();
     let mut unreadable = Vec::new();
-    for (req, v) in active_orders(record) {
-        let found = v.identify(kb);
-        let Some(m) = found
-            .iter()
-            .find(|m| m.drug.glucocorticoid_factor.is_some())
-        else {
+    for u in uses.iter().filter(|u| u.is_active_order() && u.systemic) {
+        let Some(factor) = u.drug.glucocorticoid_factor else {
             continue;
         };
-        if v.is_non_systemic(kb, &req.dosage_instruction) {
-            continue;
-        }
-        let factor = m.drug.glucocorticoid_factor.unwrap_or(1.0);
-        match dose::read(&req.dosage_instruction, v.strength(m)) {
-            DoseReading::Known { mg_per_day, .. } => {
+        match u.dose.as_ref() {
+            Some(DoseReading::Known { mg_per_day, .. }) => {
                 let pred = mg_per_day * factor;
                 total += pred;
-                let flag = if m.drug.unverified.iter().any(|u| u == "factor") {
-                    "; factor UNVERIFIED"
-                } else {
-                    ""
-                };
-                sources.push(order_source(
-                    req,
+                sources.push(use_source(
+                    u,
                     format!(
-                        "{} {} mg/day x {} = {} mg/day prednisone-equivalent ({}{flag})",
-                        m.drug.name,
-                        number(mg_per_day),
-                        number(factor),
+                        "{} {} mg/day (prednisone-equivalent {} mg/day)",
+                        u.drug.name,
+                        number(*mg_per_day),
                         number(pred),
-                        m.matched_by
                     ),
                 ));
             }
-            DoseReading::Unknown { reason } => unreadable.push(order_source(
-                req,
-                format!("{} ({}): dose not read: {reason}", v.label(), m.matched_by),
+            Some(DoseReading::Unknown { reason }) => unreadable.push(use_source(
+                u,
+                format!("{}: dose not read ({reason})", u.label),
             )),
+            None => {}
         }
     }
     if !sources.is_empty() {
@@ -257,11 +419,11 @@ pub fn glucocorticoid(
 fn dose_observation(
     index: &Index<'_, '_, Observation>,
     kb: &Knowledge,
-    today: chrono::NaiveDate,
+    today: NaiveDate,
 ) -> Option<(f64, FactSource)> {
     let start = window_start_days(today, kb.thresholds.windows.glucocorticoid_observation_days);
     let mut best: Option<(FhirDate, f64, FactSource)> = None;
-    for &(obs, coding) in index.get("prednisone-equivalent-dose") {
+    for &(obs, _) in index.get("prednisone-equivalent-dose") {
         let Some(date) = obs.date().filter(|d| d.0 >= start) else {
             continue;
         };
@@ -278,10 +440,7 @@ fn dose_observation(
                 FactSource {
                     reference: reference("Observation", obs.id.as_deref()),
                     date: Some(date.0),
-                    what: format!(
-                        "Current prednisone-equivalent dose {shown} ({})",
-                        super::source::code_label(coding)
-                    ),
+                    what: format!("Current prednisone-equivalent dose {shown}"),
                 },
             ));
         }
@@ -289,101 +448,130 @@ fn dose_observation(
     best.map(|(_, v, s)| (v, s))
 }
 
-fn statement_date(s: &MedicationStatement) -> Option<chrono::NaiveDate> {
-    s.effective_date_time
-        .or_else(|| s.effective_period.as_ref().and_then(|p| p.start.or(p.end)))
-        .or(s.date_asserted)
-        .map(|d| d.0)
-}
-
-/// Standard therapies ever ordered (any status but entered-in-error) or stated (not
-/// entered-in-error, not not-taken).
+/// Standard therapies tried (knowledge.md 2 and 4.2, v2): records that mean the drug was
+/// taken; each agent with its first and last date, and whether the first record is old enough
+/// to judge a response (`thresholds.tried_min_weeks`).
 pub fn therapies_tried(
-    record: &PatientRecord,
+    uses: &[MedicationUse<'_>],
     kb: &Knowledge,
-) -> std::collections::BTreeMap<Therapy, Vec<FactSource>> {
-    let mut out: std::collections::BTreeMap<Therapy, Vec<FactSource>> = Default::default();
-    for req in &record.medication_requests {
-        if is_entered_in_error(req.status.as_deref()) {
-            continue;
+    today: NaiveDate,
+) -> BTreeMap<Therapy, TriedTherapy> {
+    let mut out: BTreeMap<Therapy, TriedTherapy> = BTreeMap::new();
+    for u in uses.iter().filter(|u| u.means_taken()) {
+        let Some(t) = u.drug.therapy else { continue };
+        let e = out.entry(t).or_insert_with(|| TriedTherapy {
+            first: None,
+            last: None,
+            weeks: None,
+            assessable: false,
+            sources: Vec::new(),
+        });
+        if let Some(d) = u.first {
+            e.first = Some(e.first.map_or(d, |f| f.min(d)));
         }
-        let v = order_view(req, record);
-        for m in v.identify(kb) {
-            if let Some(t) = m.drug.therapy {
-                out.entry(t).or_default().push(order_source(
-                    req,
-                    format!(
-                        "{} ordered, status {} ({})",
-                        v.label(),
-                        req.status.as_deref().unwrap_or("unknown"),
-                        m.matched_by
-                    ),
-                ));
-            }
+        if let Some(d) = u.last {
+            e.last = Some(e.last.map_or(d, |l| l.max(d)));
         }
+        e.sources.push(u.source());
     }
-    for st in &record.medication_statements {
-        let status = st.status.as_deref().map(str::trim).unwrap_or("");
-        if status.eq_ignore_ascii_case("entered-in-error")
-            || status.eq_ignore_ascii_case("not-taken")
-        {
-            continue;
-        }
-        let v = view(
-            st.medication_codeable_concept.as_ref(),
-            st.medication_reference.as_ref(),
-            &st.contained,
-            &[],
-            record,
-        );
-        for m in v.identify(kb) {
-            if let Some(t) = m.drug.therapy {
-                out.entry(t).or_default().push(FactSource {
-                    reference: reference("MedicationStatement", st.id.as_deref()),
-                    date: statement_date(st),
-                    what: format!(
-                        "{} stated, status {} ({})",
-                        v.label(),
-                        if status.is_empty() { "unknown" } else { status },
-                        m.matched_by
-                    ),
-                });
-            }
-        }
+    for (t, e) in out.iter_mut() {
+        let min = kb.thresholds.tried_min_weeks(*t);
+        e.weeks = e.first.map(|f| ((today - f).num_days().max(0) / 7) as u32);
+        e.assessable = e.weeks.is_some_and(|w| w >= min);
     }
     out
 }
 
 /// Active orders for an OAT3 inhibitor (probenecid, alone or in combination).
-pub fn oat3_inhibitors(record: &PatientRecord, kb: &Knowledge) -> Vec<FactSource> {
-    let mut out = Vec::new();
-    for (req, v) in active_orders(record) {
-        if let Some(m) = v.identify(kb).into_iter().find(|m| m.drug.oat3_inhibitor) {
-            out.push(order_source(
-                req,
-                format!("{} active ({})", v.label(), m.matched_by),
-            ));
+pub fn oat3_inhibitors(uses: &[MedicationUse<'_>]) -> Vec<FactSource> {
+    uses.iter()
+        .filter(|u| u.is_active_order() && u.drug.oat3_inhibitor)
+        .map(|u| u.source())
+        .collect()
+}
+
+/// Active systemic orders of a drug class (CYP3A4 modulators, hormonal VTE risk); for
+/// hydroxychloroquine an active statement counts too.
+pub fn of_class(uses: &[MedicationUse<'_>], class: DrugClass) -> Vec<FactSource> {
+    let mut out: Vec<FactSource> = Vec::new();
+    for u in uses
+        .iter()
+        .filter(|u| u.drug.class == Some(class) && u.systemic)
+    {
+        let current = if class == DrugClass::Hydroxychloroquine {
+            u.is_current()
+        } else {
+            u.is_active_order()
+        };
+        if current && !out.iter().any(|s| s.reference == u.reference) {
+            out.push(u.source());
         }
     }
     out
 }
 
-/// Active systemic orders for another JAK inhibitor, a biologic or a potent immunosuppressant.
-pub fn co_therapies(record: &PatientRecord, kb: &Knowledge) -> Vec<CoTherapy> {
-    let mut out = Vec::new();
-    for (req, v) in active_orders(record) {
-        if v.is_non_systemic(kb, &req.dosage_instruction) {
+/// Co-therapies of the label limitation of use: active systemic orders for another JAK
+/// inhibitor, a biologic or a potent immunosuppressant; for agents with `recent_months`
+/// (rituximab, obinutuzumab 6; cyclophosphamide 3) also any record that means the drug was
+/// given, dated within that window (knowledge.md 4.12: latest administration, else order or
+/// statement date).
+pub fn co_therapies(uses: &[MedicationUse<'_>], today: NaiveDate) -> Vec<CoTherapy> {
+    let mut out: Vec<CoTherapy> = Vec::new();
+    for u in uses.iter().filter(|u| u.systemic) {
+        let Some(class) = u.drug.co_therapy else {
+            continue;
+        };
+        let recent = u.drug.recent_months.is_some_and(|m| {
+            u.means_taken() && u.last.is_some_and(|d| d >= window_start_months(today, m))
+        });
+        if !(u.is_active_order() || recent) {
             continue;
         }
-        for m in v.identify(kb) {
-            if let Some(class) = m.drug.co_therapy {
-                out.push(CoTherapy {
-                    class,
-                    agent: m.drug.name.clone(),
-                    source: order_source(req, format!("{} active ({})", v.label(), m.matched_by)),
-                });
-            }
+        if out
+            .iter()
+            .any(|c| c.agent == u.drug.name && c.source.reference == u.reference)
+        {
+            continue;
+        }
+        let mut source = u.source();
+        if recent && !u.is_active_order() {
+            source.date = u.last;
+            source.what = format!("{} last given", u.label);
+        }
+        out.push(CoTherapy {
+            class,
+            agent: u.drug.name.clone(),
+            source,
+        });
+    }
+    out
+}
+
+/// Ingredient names of the drugs currently active (orders, statements, infusions).
+pub fn active_drugs(uses: &[MedicationUse<'_>]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for u in uses.iter().filter(|u| u.is_current()) {
+        if !out.contains(&u.drug.name) {
+            out.push(u.drug.name.clone());
         }
     }
     out
+}
+
+/// Ingredient names of the drugs whose latest record (by date) has status stopped, and that
+/// are not active now.
+pub fn stopped_drugs(uses: &[MedicationUse<'_>]) -> Vec<String> {
+    let active = active_drugs(uses);
+    let mut latest: BTreeMap<&str, &MedicationUse<'_>> = BTreeMap::new();
+    for u in uses {
+        let e = latest.entry(u.drug.name.as_str()).or_insert(u);
+        if u.last > e.last {
+            *e = u;
+        }
+    }
+    latest
+        .into_iter()
+        .filter(|(n, u)| u.status == "stopped" && !active.iter().any(|a| a == n))
+        .map(|(n, _)| n.to_string())
+        .collect()
 }

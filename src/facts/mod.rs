@@ -8,7 +8,9 @@ mod immunizations;
 mod labs;
 pub mod medications;
 pub mod order;
+pub mod risk;
 pub mod source;
+pub mod therapy;
 pub mod units;
 
 use std::collections::BTreeMap;
@@ -19,6 +21,7 @@ use crate::fhir::PatientRecord;
 use crate::knowledge::Knowledge;
 
 pub use order::{Agent, DoseReading, JakOrder};
+pub use risk::{Age, HepaticImpairment, HepaticSeverity, Hepatitis, Status};
 
 /// Where a fact came from: shown in card detail as "what (date; reference)".
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +62,7 @@ pub enum Therapy {
     Rituximab,
     Mycophenolate,
     Belimumab,
+    Anifrolumab,
     Cyclophosphamide,
 }
 
@@ -68,9 +72,23 @@ impl Therapy {
             Therapy::Rituximab => "rituximab",
             Therapy::Mycophenolate => "mycophenolate",
             Therapy::Belimumab => "belimumab",
+            Therapy::Anifrolumab => "anifrolumab",
             Therapy::Cyclophosphamide => "cyclophosphamide",
         }
     }
+}
+
+/// A standard therapy on record (knowledge.md 2 and 4.2, v2).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TriedTherapy {
+    /// First and last date of the records that mean the drug was taken.
+    pub first: Option<NaiveDate>,
+    pub last: Option<NaiveDate>,
+    /// Whole weeks since the first record.
+    pub weeks: Option<u32>,
+    /// The first record is old enough to judge a response (12 or 24 weeks by agent).
+    pub assessable: bool,
+    pub sources: Vec<FactSource>,
 }
 
 /// Label limitation of use (knowledge.md 4.6): agents not to combine with a JAK inhibitor.
@@ -149,12 +167,31 @@ pub struct PatientFacts {
     pub glucocorticoid: Option<GlucocorticoidDose>,
     pub sledai: Option<Measurement>,
     pub msk_cutaneous: Vec<FactSource>,
-    pub therapies_tried: BTreeMap<Therapy, Vec<FactSource>>,
+    pub therapies_tried: BTreeMap<Therapy, TriedTherapy>,
     pub oat3_inhibitor: Vec<FactSource>,
+    /// Active strong CYP3A4 inhibitors.
+    pub cyp3a4_inhibitors: Vec<FactSource>,
+    /// Active fluconazole (moderate CYP3A4 + strong CYP2C19 inhibitor).
+    pub cyp2c19_cyp3a4_inhibitors: Vec<FactSource>,
+    /// Active strong CYP3A4 inducers.
+    pub cyp3a4_inducers: Vec<FactSource>,
+    /// Active combined hormonal contraceptive or estrogen HRT.
+    pub hormonal_vte: Vec<FactSource>,
+    /// A JAK or TYK2 inhibitor was ever taken (SELECT-SLE excludes prior use).
+    pub prior_jak: bool,
+    /// Ingredient names of the drugs currently active (orders, statements, infusions in
+    /// progress): no suggestion creates an order for one of them.
+    pub active_drugs: Vec<String>,
+    /// Ingredient names of the drugs whose latest record is stopped ("previously stopped").
+    pub stopped_drugs: Vec<String>,
+    /// Active hydroxychloroquine (order or statement).
+    pub hydroxychloroquine: Vec<FactSource>,
     pub tb_screening: Option<TbScreen>,
     pub zoster_vaccine: Vec<FactSource>,
     pub co_therapies: Vec<CoTherapy>,
-    pub pregnancy: Vec<FactSource>,
+    /// Age, sex, thrombosis risk, infection, pregnancy, breast-feeding, boxed-warning risk
+    /// factors, hepatitis, hepatic impairment, diverticular disease, live vaccines (v2).
+    pub risk: risk::RiskFacts,
     /// Herpes zoster Conditions in any clinical status (history of zoster, for counselling).
     pub herpes_zoster: Vec<FactSource>,
     pub gaps: Vec<DataGap>,
@@ -174,6 +211,7 @@ const RELEVANT_TYPES: &[&str] = &[
     "MedicationRequest",
     "MedicationOrder",
     "MedicationStatement",
+    "MedicationAdministration",
     "Medication",
     "Immunization",
 ];
@@ -204,6 +242,18 @@ pub fn derive(record: &PatientRecord, kb: &Knowledge, today: NaiveDate) -> Patie
     );
     let labs = labs::derive(record, &observation_index, kb, today);
     let gaps = gaps::derive(&labs);
+    let uses = medications::classify(record, kb);
+    let risk = risk::derive(
+        &risk::Inputs {
+            patient: record.patient.as_ref(),
+            conditions: &condition_index,
+            observations: &observation_index,
+            immunizations: &record.immunizations,
+        },
+        kb,
+        today,
+    );
+    use crate::knowledge::drugs::DrugClass;
     let mut latent_tb_untreated = c.latent_tb_untreated;
     if !c.latent_tb_treated {
         latent_tb_untreated.extend(labs.tb.positive_igra.iter().cloned());
@@ -221,15 +271,28 @@ pub fn derive(record: &PatientRecord, kb: &Knowledge, today: NaiveDate) -> Patie
         alc: labs.alc.measurement,
         anc: labs.anc.measurement,
         hb: labs.hb.measurement,
-        glucocorticoid: medications::glucocorticoid(record, &observation_index, kb, today),
+        glucocorticoid: medications::glucocorticoid(&uses, &observation_index, kb, today),
         sledai: labs.sledai.measurement,
         msk_cutaneous: c.msk_cutaneous,
-        therapies_tried: medications::therapies_tried(record, kb),
-        oat3_inhibitor: medications::oat3_inhibitors(record, kb),
+        therapies_tried: medications::therapies_tried(&uses, kb, today),
+        oat3_inhibitor: medications::oat3_inhibitors(&uses),
+        cyp3a4_inhibitors: medications::of_class(&uses, DrugClass::Cyp3a4StrongInhibitor),
+        cyp2c19_cyp3a4_inhibitors: medications::of_class(
+            &uses,
+            DrugClass::Cyp3a4ModerateCyp2c19Strong,
+        ),
+        cyp3a4_inducers: medications::of_class(&uses, DrugClass::Cyp3a4StrongInducer),
+        hormonal_vte: medications::of_class(&uses, DrugClass::HormonalVte),
+        hydroxychloroquine: medications::of_class(&uses, DrugClass::Hydroxychloroquine),
         tb_screening: labs.tb.screen,
         zoster_vaccine: immunizations::zoster_vaccine(&record.immunizations, kb),
-        co_therapies: medications::co_therapies(record, kb),
-        pregnancy: c.pregnancy,
+        co_therapies: medications::co_therapies(&uses, today),
+        prior_jak: uses
+            .iter()
+            .any(|u| u.drug.agent.is_some() && u.means_taken()),
+        active_drugs: medications::active_drugs(&uses),
+        stopped_drugs: medications::stopped_drugs(&uses),
+        risk,
         herpes_zoster: c.herpes_zoster,
         gaps,
         unreadable_relevant: record

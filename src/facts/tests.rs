@@ -206,15 +206,13 @@ fn latent_tb_codes_positive_igra_and_treated_history() {
 }
 
 #[test]
-fn msk_cutaneous_pregnancy_and_zoster_conditions() {
+fn msk_cutaneous_and_zoster_conditions() {
     let f = facts(&[
         active("skin", ICD, "L93.1"),
         condition("arth", SCT, "95408003", Some("inactive"), "confirmed"),
-        active("preg", ICD, "Z33.1"),
         condition("hz", ICD, "B02.9", Some("resolved"), "confirmed"),
     ]);
     assert_eq!(f.msk_cutaneous.len(), 1);
-    assert_eq!(f.pregnancy.len(), 1);
     assert_eq!(f.herpes_zoster.len(), 1);
 }
 
@@ -424,7 +422,9 @@ fn prednisone_equivalent_boundary_and_tablets_times_strength() {
     let gc = f.glucocorticoid.unwrap();
     assert!((gc.mg_per_day - 10.0).abs() < 1e-9);
     assert!(
-        gc.sources[0].what.contains("= 10 mg/day"),
+        gc.sources[0]
+            .what
+            .contains("prednisone-equivalent 10 mg/day"),
         "{}",
         gc.sources[0].what
     );
@@ -500,9 +500,12 @@ fn dose_observation_used_only_without_a_readable_order() {
 }
 
 #[test]
-fn standard_therapies_from_any_status_but_entered_in_error() {
+fn standard_therapies_only_from_records_that_mean_the_drug_was_taken() {
     let f = facts(&[
         med_request("r", "completed", rx("121191", "rituximab"), json!([])),
+        med_request("c", "cancelled", json!({"text": "Saphnelo"}), json!([])),
+        json!({"resourceType": "MedicationAdministration", "id": "cy", "status": "completed",
+            "medicationCodeableConcept": {"text": "cyclophosphamide 500 mg"}, "effectiveDateTime": "2026-09-01"}),
         med_request(
             "x",
             "entered-in-error",
@@ -515,11 +518,22 @@ fn standard_therapies_from_any_status_but_entered_in_error() {
             "medicationCodeableConcept": {"text": "cyclophosphamide"}}),
     ]);
     let tried: Vec<Therapy> = f.therapies_tried.keys().copied().collect();
-    assert_eq!(tried, [Therapy::Rituximab, Therapy::Mycophenolate]);
     assert_eq!(
-        f.therapies_tried[&Therapy::Mycophenolate][0].reference,
-        "MedicationStatement/s"
+        tried,
+        [
+            Therapy::Rituximab,
+            Therapy::Mycophenolate,
+            Therapy::Cyclophosphamide
+        ]
     );
+    let mmf = &f.therapies_tried[&Therapy::Mycophenolate];
+    assert_eq!(mmf.sources[0].reference, "MedicationStatement/s");
+    assert_eq!(mmf.first, NaiveDate::from_ymd_opt(2024, 1, 1));
+    assert!(mmf.assessable);
+    // An undated order cannot show that the drug was taken long enough.
+    assert!(!f.therapies_tried[&Therapy::Rituximab].assessable);
+    // Cyclophosphamide counts at any age (given, via MedicationAdministration).
+    assert!(f.therapies_tried[&Therapy::Cyclophosphamide].assessable);
 }
 
 #[test]
@@ -553,6 +567,12 @@ fn oat3_and_co_therapies_need_active_systemic_orders() {
         med_request("b", "on-hold", json!({"text": "belimumab"}), json!([])),
     ]);
     assert_eq!(f.oat3_inhibitor.len(), 1);
+    assert!(f.active_drugs.contains(&"azathioprine".to_string()));
+    assert_eq!(
+        f.stopped_drugs,
+        Vec::<String>::new(),
+        "probenecid is active too"
+    );
     let co: Vec<(CoTherapyClass, &str)> = f
         .co_therapies
         .iter()
@@ -575,6 +595,66 @@ fn medication_reference_to_a_record_medication() {
             "medicationReference": {"reference": "Medication/m1"}}),
     ]);
     assert!(f.therapies_tried.contains_key(&Therapy::Rituximab));
+}
+
+#[test]
+fn rituximab_within_six_months_is_a_co_therapy_from_its_last_administration() {
+    let give = |id: &str, date: &str| {
+        json!({"resourceType": "MedicationAdministration", "id": id, "status": "completed",
+            "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "121191"}]},
+            "effectiveDateTime": date})
+    };
+    // today is 2026-11-26: 6 months back is 2026-05-26.
+    let f = facts(&[give("a", "2026-05-26")]);
+    assert_eq!(f.co_therapies.len(), 1);
+    assert_eq!(f.co_therapies[0].agent, "rituximab");
+    let f = facts(&[give("a", "2026-05-25")]);
+    assert!(f.co_therapies.is_empty());
+}
+
+#[test]
+fn cyp3a4_hormonal_and_hydroxychloroquine_classes() {
+    let f = facts(&[
+        med_request(
+            "k",
+            "active",
+            json!({"text": "ketoconazole 200 MG Oral Tablet"}),
+            json!([]),
+        ),
+        med_request("f", "active", json!({"text": "Diflucan 150 mg"}), json!([])),
+        med_request("r", "active", json!({"text": "rifampin 300 MG"}), json!([])),
+        med_request(
+            "e",
+            "active",
+            json!({"text": "estradiol 0.1 MG/ACTUAT Vaginal Cream"}),
+            json!([]),
+        ),
+        med_request(
+            "o",
+            "active",
+            json!({"text": "ethinyl estradiol / norethindrone"}),
+            json!([]),
+        ),
+        json!({"resourceType": "MedicationStatement", "id": "h", "status": "active",
+            "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "5521"}]}}),
+    ]);
+    assert_eq!(f.cyp3a4_inhibitors.len(), 1);
+    assert_eq!(f.cyp2c19_cyp3a4_inhibitors.len(), 1);
+    assert_eq!(f.cyp3a4_inducers.len(), 1);
+    assert_eq!(f.hormonal_vte.len(), 1, "the vaginal cream is local");
+    assert_eq!(f.hydroxychloroquine.len(), 1);
+}
+
+#[test]
+fn age_from_birth_date_and_female_sex() {
+    let f = facts(&[
+        json!({"resourceType": "Patient", "id": "p", "gender": "female", "birthDate": "1961-11-26"}),
+    ]);
+    assert_eq!(f.risk.age.as_ref().map(|a| a.years), Some(65));
+    assert!(f.risk.female);
+    let f = facts(&[json!({"resourceType": "Patient", "id": "p", "birthDate": "1961-11-27"})]);
+    assert_eq!(f.risk.age.as_ref().map(|a| a.years), Some(64));
+    assert!(!f.risk.female);
 }
 
 // ---- immunizations and bookkeeping --------------------------------------------------------
@@ -848,24 +928,12 @@ fn big_record() -> PatientRecord {
     record(&v)
 }
 
+/// Speed is measured by `benches/evaluate.rs`, never timed here; this checks that a large
+/// record derives completely.
 #[test]
-fn derive_is_fast_on_a_200_resource_patient() {
+fn derive_reads_a_200_resource_patient() {
     let kb = kb();
     let rec = big_record();
     let f = derive(&rec, &kb, today());
     assert_eq!((f.sle.len(), f.co_therapies.len()), (20, 10));
-    let runs = 50;
-    let start = std::time::Instant::now();
-    for _ in 0..runs {
-        std::hint::black_box(derive(&rec, &kb, today()));
-    }
-    let per = start.elapsed() / runs;
-    // Budget of issue 5 is 1 ms in release; unoptimised test builds get 10x.
-    let budget = if cfg!(debug_assertions) {
-        10_000
-    } else {
-        1_000
-    };
-    assert!(per.as_micros() < budget, "derive took {per:?}");
-    eprintln!("derive on 200 resources: {per:?}");
 }

@@ -142,6 +142,10 @@ impl FhirClient {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
+        // The caller's trace goes on to the FHIR server.
+        for (name, value) in crate::server::telemetry::outgoing_headers() {
+            request = request.header(name, value);
+        }
         let exchange = async {
             let mut response = request.send().await.map_err(|_| FetchFailure::Transport)?;
             let status = response.status();

@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
+use tracing::Instrument;
 use url::Url;
 
 use crate::cds::request::HookRequest;
@@ -226,7 +227,11 @@ impl Gatherer {
                 log_failure(key, FetchFailure::OffServer, started);
                 return (key, Err(FetchFailure::OffServer));
             };
-            match tokio::time::timeout_at(deadline, self.client.fetch(key, url, target)).await {
+            let query = self
+                .client
+                .fetch(key, url, target)
+                .instrument(tracing::info_span!("gather", query = key));
+            match tokio::time::timeout_at(deadline, query).await {
                 Ok(result) => (key, result),
                 Err(_) => {
                     log_failure(key, FetchFailure::BudgetExceeded, started);
@@ -278,7 +283,11 @@ impl Gatherer {
         let deadline = gather_started + self.budget();
         let reads = urls.iter().map(|url| async move {
             let started = Instant::now();
-            let result = tokio::time::timeout_at(deadline, self.client.get(url, target.token))
+            let read = self
+                .client
+                .get(url, target.token)
+                .instrument(tracing::info_span!("gather", query = "medicationReference"));
+            let result = tokio::time::timeout_at(deadline, read)
                 .await
                 .unwrap_or(Err(FetchFailure::BudgetExceeded));
             crate::server::metrics::fhir_request("medicationReference", started);

@@ -278,6 +278,22 @@ pub struct MedicationRequest {
     pub contained: Vec<Medication>,
 }
 
+/// R4 MedicationAdministration (infusions: rituximab, cyclophosphamide, belimumab...).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct MedicationAdministration {
+    pub id: Option<String>,
+    pub status: Option<String>,
+    pub medication_codeable_concept: Option<CodeableConcept>,
+    pub medication_reference: Option<Reference>,
+    #[serde(alias = "patient")]
+    pub subject: Option<Reference>,
+    pub effective_date_time: Option<FhirDate>,
+    pub effective_period: Option<Period>,
+    #[serde(default, deserialize_with = "contained")]
+    pub contained: Vec<Medication>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct MedicationStatement {
@@ -325,6 +341,8 @@ pub struct Immunization {
     #[serde(alias = "date")]
     pub occurrence_date_time: Option<FhirDate>,
     pub recorded: Option<FhirDate>,
+    /// Why a not-done vaccination was not given (a declined vaccine counts as addressed).
+    pub status_reason: Option<CodeableConcept>,
     /// DSTU2 only: true when the vaccine was not given.
     pub was_not_given: Option<bool>,
 }
@@ -399,6 +417,7 @@ pub enum Resource {
     Observation(Observation),
     MedicationRequest(MedicationRequest),
     MedicationStatement(MedicationStatement),
+    MedicationAdministration(MedicationAdministration),
     Medication(Medication),
     Immunization(Immunization),
     OperationOutcome(OperationOutcome),
@@ -414,6 +433,7 @@ impl Resource {
             Resource::Observation(_) => "Observation",
             Resource::MedicationRequest(_) => "MedicationRequest",
             Resource::MedicationStatement(_) => "MedicationStatement",
+            Resource::MedicationAdministration(_) => "MedicationAdministration",
             Resource::Medication(_) => "Medication",
             Resource::Immunization(_) => "Immunization",
             Resource::OperationOutcome(_) => "OperationOutcome",
@@ -488,6 +508,9 @@ fn typed<'de, D: Deserializer<'de>>(rt: &str, d: D) -> Result<Resource, D::Error
         }
         "MedicationStatement" => {
             Resource::MedicationStatement(MedicationStatement::deserialize(d)?)
+        }
+        "MedicationAdministration" => {
+            Resource::MedicationAdministration(MedicationAdministration::deserialize(d)?)
         }
         "Medication" => Resource::Medication(Medication::deserialize(d)?),
         "Immunization" => Resource::Immunization(Immunization::deserialize(d)?),

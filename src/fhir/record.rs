@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use super::model::{
-    Bundle, BundleEntry, Condition, Immunization, Medication, MedicationRequest,
-    MedicationStatement, Observation, ParseFailure, Patient, Resource,
+    Bundle, BundleEntry, Condition, Immunization, Medication, MedicationAdministration,
+    MedicationRequest, MedicationStatement, Observation, ParseFailure, Patient, Resource,
 };
 use super::parse_resource;
 
@@ -16,6 +16,7 @@ pub struct PatientRecord {
     pub observations: Vec<Observation>,
     pub medication_requests: Vec<MedicationRequest>,
     pub medication_statements: Vec<MedicationStatement>,
+    pub medication_administrations: Vec<MedicationAdministration>,
     pub medications: Vec<Medication>,
     pub immunizations: Vec<Immunization>,
     /// Resources present in the data that could not be parsed (type and reason only).
@@ -59,6 +60,11 @@ impl PatientRecord {
             Resource::MedicationStatement(m) => {
                 if fresh(&mut self.seen, key(&m.id, "MedicationStatement")) {
                     self.medication_statements.push(m);
+                }
+            }
+            Resource::MedicationAdministration(m) => {
+                if fresh(&mut self.seen, key(&m.id, "MedicationAdministration")) {
+                    self.medication_administrations.push(m);
                 }
             }
             Resource::Medication(m) => {

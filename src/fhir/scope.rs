@@ -46,6 +46,14 @@ pub fn drop_other_patients(record: &mut PatientRecord, patient_id: &str) -> Vec<
             ),
         ),
         (
+            "MedicationAdministration",
+            retain_own(
+                &mut record.medication_administrations,
+                |m| &m.subject,
+                patient_id,
+            ),
+        ),
+        (
             "Immunization",
             retain_own(&mut record.immunizations, |i| &i.subject, patient_id),
         ),

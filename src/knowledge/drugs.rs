@@ -33,6 +33,34 @@ struct MedicationsFile {
     non_systemic: NonSystemicSection,
     glucocorticoids: GlucocorticoidSection,
     other_agents: OtherSection,
+    orders: OrdersSection,
+}
+
+#[derive(Debug, Deserialize)]
+struct OrdersSection {
+    #[serde(rename = "_comment", default)]
+    _comment: serde_json::Value,
+    medications: HashMap<String, MedicationOrder>,
+    labs: HashMap<String, LabOrder>,
+}
+
+/// A medication the cards may propose as a coded draft order (knowledge.md 4.9).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct MedicationOrder {
+    /// RxNorm code (ingredient, or product).
+    pub rxnorm: String,
+    /// Medication text of the order.
+    pub text: String,
+    /// Dosage instruction text.
+    pub instruction: String,
+}
+
+/// A lab test the cards may propose as a ServiceRequest.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct LabOrder {
+    pub system: String,
+    pub code: String,
+    pub text: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,6 +131,8 @@ struct OtherEntry {
     co_therapy: Option<String>,
     #[serde(default)]
     oat3_inhibitor: bool,
+    class: Option<String>,
+    recent_months: Option<u32>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -121,8 +151,37 @@ pub struct Drug {
     pub therapy: Option<Therapy>,
     pub co_therapy: Option<CoTherapyClass>,
     pub oat3_inhibitor: bool,
+    /// Interaction or risk class of knowledge.md 2 (v2).
+    pub class: Option<DrugClass>,
+    /// As a co-therapy: counts while active or when last given within this many months.
+    pub recent_months: Option<u32>,
     /// Which of this entry's codes or figures knowledge.md marks UNVERIFIED ("atc", "rxcui", "factor").
     pub unverified: Vec<String>,
+}
+
+/// The v2 medication classes of knowledge.md 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DrugClass {
+    Cyp3a4StrongInhibitor,
+    /// Fluconazole: moderate CYP3A4 and strong CYP2C19 inhibitor.
+    Cyp3a4ModerateCyp2c19Strong,
+    Cyp3a4StrongInducer,
+    /// Combined hormonal contraceptive or estrogen HRT.
+    HormonalVte,
+    Hydroxychloroquine,
+}
+
+impl DrugClass {
+    fn parse(s: &str) -> Option<DrugClass> {
+        Some(match s.trim() {
+            "cyp3a4-strong-inhibitor" => DrugClass::Cyp3a4StrongInhibitor,
+            "cyp3a4-moderate-cyp2c19-strong" => DrugClass::Cyp3a4ModerateCyp2c19Strong,
+            "cyp3a4-strong-inducer" => DrugClass::Cyp3a4StrongInducer,
+            "hormonal-vte" => DrugClass::HormonalVte,
+            "hydroxychloroquine" => DrugClass::Hydroxychloroquine,
+            _ => return None,
+        })
+    }
 }
 
 /// A product (SCD/SBD) with its strength.
@@ -232,6 +291,8 @@ pub struct DrugTable {
     out_of_scope: NameIndex,
     non_systemic_terms: HashSet<String>,
     non_systemic_routes: HashSet<String>,
+    medication_orders: HashMap<String, MedicationOrder>,
+    lab_orders: HashMap<String, LabOrder>,
 }
 
 impl DrugTable {
@@ -265,6 +326,8 @@ impl DrugTable {
                     therapy: None,
                     co_therapy: Some(CoTherapyClass::JakInhibitor),
                     oat3_inhibitor: false,
+                    class: None,
+                    recent_months: None,
                     unverified: e.unverified.clone(),
                 },
                 &e.names,
@@ -311,6 +374,8 @@ impl DrugTable {
                     therapy: None,
                     co_therapy: None,
                     oat3_inhibitor: false,
+                    class: None,
+                    recent_months: None,
                     unverified: e.unverified.clone(),
                 },
                 &e.names,
@@ -357,9 +422,16 @@ impl DrugTable {
                         .ok_or_else(|| bad(format!("{entry}: unknown co_therapy class {s:?}")))?,
                 ),
             };
-            if therapy.is_none() && co_therapy.is_none() && !e.oat3_inhibitor {
+            let class = match e.class.as_deref() {
+                None => None,
+                Some(s) => Some(
+                    DrugClass::parse(s)
+                        .ok_or_else(|| bad(format!("{entry}: unknown class {s:?}")))?,
+                ),
+            };
+            if therapy.is_none() && co_therapy.is_none() && !e.oat3_inhibitor && class.is_none() {
                 return Err(bad(format!(
-                    "{entry}: has no role (therapy, co_therapy or oat3_inhibitor)"
+                    "{entry}: has no role (therapy, co_therapy, oat3_inhibitor or class)"
                 )));
             }
             let d = t.add_drug(
@@ -370,6 +442,8 @@ impl DrugTable {
                     therapy,
                     co_therapy,
                     oat3_inhibitor: e.oat3_inhibitor,
+                    class,
+                    recent_months: e.recent_months,
                     unverified: Vec::new(),
                 },
                 &e.names,
@@ -398,6 +472,15 @@ impl DrugTable {
             }
             t.non_systemic_terms.extend(w);
         }
+        for (key, o) in &file.orders.medications {
+            if o.rxnorm.trim().is_empty() || !o.rxnorm.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad(format!(
+                    "orders.medications.{key}: RxNorm code required"
+                )));
+            }
+        }
+        t.medication_orders = file.orders.medications.clone();
+        t.lab_orders = file.orders.labs.clone();
         t.non_systemic_routes = file
             .non_systemic
             .route_codes
@@ -534,6 +617,38 @@ impl DrugTable {
         self.add_rxcui(&p.rxcui, CodeTarget::Product(idx), entry)
     }
 
+    /// A coded medication order the cards may propose ("rituximab", "baricitinib", ...).
+    pub fn medication_order(&self, key: &str) -> Option<&MedicationOrder> {
+        self.medication_orders.get(key)
+    }
+
+    /// A coded lab order ("creatinine", "hbsag", "anti_hbc", "hcv_antibody", "lipids").
+    pub fn lab_order(&self, key: &str) -> Option<&LabOrder> {
+        self.lab_orders.get(key)
+    }
+
+    /// The product of `agent` with this strength per unit, when the table has one (the first
+    /// listed, the generic immediate-release tablet).
+    pub fn product_of(&self, agent: Agent, mg: f64) -> Option<&Product> {
+        self.products.iter().enumerate().find_map(|(i, p)| {
+            let d = &self.drugs[self.product_drug[i]];
+            (d.agent == Some(agent)
+                && p.strength.and_then(Strength::per_unit_mg) == Some(mg)
+                && !p.text.contains("Extended")
+                && !p.text.contains('['))
+            .then_some(p)
+        })
+    }
+
+    /// The RxNorm ingredient code of a JAK/TYK2 agent, when listed.
+    pub fn ingredient_rxcui(&self, agent: Agent) -> Option<&str> {
+        let d = self.drugs.iter().position(|d| d.agent == Some(agent))?;
+        self.rxcui.iter().find_map(|(code, t)| match t {
+            CodeTarget::Ingredient(i) if *i == d => Some(code.as_str()),
+            _ => None,
+        })
+    }
+
     /// All drugs in the table.
     pub fn drugs(&self) -> &[Drug] {
         &self.drugs
@@ -662,6 +777,7 @@ fn parse_therapy(s: &str) -> Option<Therapy> {
         Therapy::Rituximab,
         Therapy::Mycophenolate,
         Therapy::Belimumab,
+        Therapy::Anifrolumab,
         Therapy::Cyclophosphamide,
     ]
     .into_iter()
@@ -965,7 +1081,7 @@ mod tests {
         v["other_agents"]["agents"][0]["therapy"] = "rituximob".into();
         assert!(load_err(v).contains("unknown therapy"));
         let mut v = embedded_json();
-        let a = &mut v["other_agents"]["agents"][6];
+        let a = &mut v["other_agents"]["agents"][7];
         a["co_therapy"] = serde_json::Value::Null;
         assert!(load_err(v).contains("has no role"));
     }

@@ -5,7 +5,9 @@
 //! Loading validates the file against what the cards need: every [`Cite`] and [`Figure`] must
 //! be present, every URL must be https, and a figure marked unverified must carry a `hedge`
 //! (what the card says instead) that holds no number. So an UNVERIFIED figure of
-//! knowledge.md can never be stated as fact, whatever the file says.
+//! knowledge.md can never be stated as fact, whatever the file says. Every label, citation,
+//! figure and hedge may reach a clinician, so none may name an internal reference
+//! ("knowledge.md", "seed", "unverified", a specification section).
 
 use std::collections::BTreeMap;
 
@@ -35,10 +37,22 @@ pub enum Cite {
     OlumiantSmpc,
     Tyk2Trials,
     RefractoryTrials,
+    /// Morand E et al. PAISLEY, deucravacitinib phase 2.
+    Paisley,
+    /// The US boxed warning of the JAK inhibitors (FDA 2021).
+    BoxedWarning,
+    /// EMA 2023 Article 20 referral on JAK inhibitors.
+    Ema2023,
+    Kdigo2024Ln,
+    /// REGENCY (obinutuzumab in lupus nephritis).
+    Regency,
+    GazyvaLabel,
+    XeljanzLabel,
+    RinvoqLabel,
 }
 
 impl Cite {
-    pub const ALL: [Cite; 16] = [
+    pub const ALL: [Cite; 24] = [
         Cite::NoSleApproval,
         Cite::Wallace2018,
         Cite::BraveI,
@@ -55,6 +69,14 @@ impl Cite {
         Cite::OlumiantSmpc,
         Cite::Tyk2Trials,
         Cite::RefractoryTrials,
+        Cite::Paisley,
+        Cite::BoxedWarning,
+        Cite::Ema2023,
+        Cite::Kdigo2024Ln,
+        Cite::Regency,
+        Cite::GazyvaLabel,
+        Cite::XeljanzLabel,
+        Cite::RinvoqLabel,
     ];
 
     /// The source id in evidence.json.
@@ -76,6 +98,14 @@ impl Cite {
             Cite::OlumiantSmpc => "olumiant-smpc",
             Cite::Tyk2Trials => "tyk2-trials",
             Cite::RefractoryTrials => "refractory-trials",
+            Cite::Paisley => "paisley",
+            Cite::BoxedWarning => "boxed-warning",
+            Cite::Ema2023 => "ema-2023",
+            Cite::Kdigo2024Ln => "kdigo-2024-ln",
+            Cite::Regency => "regency",
+            Cite::GazyvaLabel => "gazyva-label",
+            Cite::XeljanzLabel => "xeljanz-label",
+            Cite::RinvoqLabel => "rinvoq-label",
         }
     }
 }
@@ -92,10 +122,26 @@ pub enum Figure {
     SleekPrimary,
     EularRefractory,
     SledaiRange,
+    /// Pooled SLE-BRAVE: 1,535 patients (verified).
+    PooledSize,
+    /// SLEDAI-2K > 10, the pooled SLE-BRAVE subgroup cut-off (not verified: hedged).
+    SledaiCutoff,
+    /// Morand 2023 integrated safety: MACE and VTE counts.
+    SafetyMaceVte,
+    SelectSleDesign,
+    PaisleyStatus,
+    BoxedWarning,
+    EmaRiskGroups,
+    AcrLnRegimens,
+    KdigoCni,
+    RegencyApproval,
+    OlumiantSmpcDose,
+    XeljanzDose,
+    RinvoqDose,
 }
 
 impl Figure {
-    pub const ALL: [Figure; 9] = [
+    pub const ALL: [Figure; 22] = [
         Figure::WallaceArthritisRash,
         Figure::BraveISri4,
         Figure::BraveIISri4,
@@ -105,6 +151,19 @@ impl Figure {
         Figure::SleekPrimary,
         Figure::EularRefractory,
         Figure::SledaiRange,
+        Figure::PooledSize,
+        Figure::SledaiCutoff,
+        Figure::SafetyMaceVte,
+        Figure::SelectSleDesign,
+        Figure::PaisleyStatus,
+        Figure::BoxedWarning,
+        Figure::EmaRiskGroups,
+        Figure::AcrLnRegimens,
+        Figure::KdigoCni,
+        Figure::RegencyApproval,
+        Figure::OlumiantSmpcDose,
+        Figure::XeljanzDose,
+        Figure::RinvoqDose,
     ];
 
     /// The source it belongs to and its id inside that source.
@@ -119,6 +178,19 @@ impl Figure {
             Figure::SleekPrimary => (Cite::Sleek, "primary"),
             Figure::EularRefractory => (Cite::Eular2023, "refractory"),
             Figure::SledaiRange => (Cite::Gladman2002, "range"),
+            Figure::PooledSize => (Cite::BravePooled, "size"),
+            Figure::SledaiCutoff => (Cite::BravePooled, "sledai-cutoff"),
+            Figure::SafetyMaceVte => (Cite::BraveSafety, "mace-vte"),
+            Figure::SelectSleDesign => (Cite::SelectSle, "design"),
+            Figure::PaisleyStatus => (Cite::Paisley, "status"),
+            Figure::BoxedWarning => (Cite::BoxedWarning, "boxed"),
+            Figure::EmaRiskGroups => (Cite::Ema2023, "risk-groups"),
+            Figure::AcrLnRegimens => (Cite::Acr2024Ln, "regimens"),
+            Figure::KdigoCni => (Cite::Kdigo2024Ln, "cni"),
+            Figure::RegencyApproval => (Cite::Regency, "approval"),
+            Figure::OlumiantSmpcDose => (Cite::OlumiantSmpc, "dose"),
+            Figure::XeljanzDose => (Cite::XeljanzLabel, "dose"),
+            Figure::RinvoqDose => (Cite::RinvoqLabel, "dose"),
         }
     }
 }
@@ -185,6 +257,11 @@ pub struct Orders {
     pub therapies: BTreeMap<String, TherapyOrder>,
     pub igra: CodedOrder,
     pub cbc: CodedOrder,
+    pub creatinine: CodedOrder,
+    pub lipid_panel: CodedOrder,
+    pub hbsag: CodedOrder,
+    pub anti_hbc: CodedOrder,
+    pub hcv_antibody: CodedOrder,
     pub zoster_vaccine: VaccineOrder,
 }
 
@@ -239,6 +316,20 @@ impl EvidenceLibrary {
                 )));
             }
             check_url(&s.id, &s.url)?;
+            let visible = [&s.label, &s.citation].into_iter().chain(
+                s.figures
+                    .iter()
+                    .flat_map(|f| [Some(&f.text), f.hedge.as_ref()])
+                    .flatten(),
+            );
+            for text in visible {
+                if let Some(word) = internal_reference(text) {
+                    return Err(invalid(format!(
+                        "{}: {word:?} is an internal reference, not for clinicians",
+                        s.id
+                    )));
+                }
+            }
             for f in &s.figures {
                 if f.text.trim().is_empty() {
                     return Err(invalid(format!("{}/{}: empty text", s.id, f.id)));
@@ -333,7 +424,9 @@ impl EvidenceLibrary {
         if fig.verified {
             &fig.text
         } else {
-            fig.hedge.as_deref().unwrap_or("figures unverified")
+            fig.hedge
+                .as_deref()
+                .unwrap_or("figures not confirmed in the primary publications")
         }
     }
 
@@ -349,6 +442,15 @@ impl EvidenceLibrary {
     pub fn orders(&self) -> &Orders {
         &self.orders
     }
+}
+
+/// Words that would show an internal reference to a clinician (case-insensitive).
+const INTERNAL: [&str; 4] = ["knowledge.md", "seed", "unverified", "section "];
+
+/// The first internal reference in `text`, if any.
+pub fn internal_reference(text: &str) -> Option<&'static str> {
+    let lower = text.to_lowercase();
+    INTERNAL.into_iter().find(|w| lower.contains(w))
 }
 
 fn check_url(id: &str, url: &str) -> Result<(), KnowledgeError> {
@@ -395,7 +497,10 @@ mod tests {
         let lib = EvidenceLibrary::load(&KnowledgeFiles::Embedded).expect("valid");
         let s = lib.statement(Figure::PooledSubgroups);
         assert!(!s.contains("52%"), "{s}");
-        assert!(s.contains("unverified"), "{s}");
+        assert!(s.contains("not confirmed"), "{s}");
+        let s = lib.statement(Figure::SledaiCutoff);
+        assert!(!s.chars().any(|c| c.is_ascii_digit()), "{s}");
+        assert!(s.contains("pooled SLE-BRAVE"), "{s}");
         assert_eq!(
             lib.statement(Figure::BraveISri4),
             lib.figure(Figure::BraveISri4).text
@@ -403,14 +508,122 @@ mod tests {
     }
 
     #[test]
-    fn a_hedge_with_a_number_is_rejected() {
-        let text = embedded_text().replace(
-            "figures unverified\",\n          \"verified\": false\n        }\n      ]\n    },\n    {\n      \"id\": \"brave-safety\"",
-            "52% unverified\",\n          \"verified\": false\n        }\n      ]\n    },\n    {\n      \"id\": \"brave-safety\"",
+    fn the_safety_figures_are_verified_and_cited_to_their_publications() {
+        let lib = EvidenceLibrary::load(&KnowledgeFiles::Embedded).expect("valid");
+        let s = lib.statement(Figure::SafetyInfectionsZoster);
+        assert!(
+            s.contains("4.4% / 3.4% / 1.9%") && s.contains("4.7% / 2.7% / 2.8%"),
+            "{s}"
         );
-        assert_ne!(text, embedded_text(), "test edit did not apply");
-        let e = EvidenceLibrary::from_json(&text).unwrap_err();
+        let s = lib.statement(Figure::SafetyMaceVte);
+        assert!(
+            s.contains("MACE in 4 / 1 / 0") && s.contains("VTE in 0 / 3 / 2"),
+            "{s}"
+        );
+        assert_eq!(
+            lib.source(Cite::BraveSafety).url,
+            "https://doi.org/10.1136/rmdopen-2023-003302"
+        );
+        assert!(lib
+            .statement(Figure::SaeRelativeRisk)
+            .contains("RR 1.48 (1.07-2.05)"));
+        assert!(lib.source(Cite::SaeMeta).citation.contains("Ramadan"));
+        assert!(lib.figure(Figure::SaeRelativeRisk).verified);
+        // The SLEDAI-2K cut-off is the pooled subgroup's, not the instrument's.
+        assert!(!lib.statement(Figure::SledaiRange).contains("> 10"));
+        assert!(lib
+            .figure(Figure::SledaiCutoff)
+            .text
+            .contains("pooled SLE-BRAVE"));
+        assert_eq!(
+            lib.source(Cite::SelectSle).url,
+            "https://clinicaltrials.gov/study/NCT05843643"
+        );
+        assert!(lib.source(Cite::XeljanzLabel).label.starts_with("Xeljanz"));
+        assert!(lib
+            .statement(Figure::XeljanzDose)
+            .contains("5 mg once daily"));
+    }
+
+    /// Every agent's card cites "no JAK inhibitor is approved for SLE": its link must not be
+    /// one product's label (a tofacitinib card linked Olumiant's).
+    #[test]
+    fn the_no_approval_source_links_no_single_product_label() {
+        let lib = EvidenceLibrary::load(&KnowledgeFiles::Embedded).expect("valid");
+        let url = &lib.source(Cite::NoSleApproval).url;
+        for a in Agent::ALL {
+            assert_ne!(Some(url), lib.label(a).map(|l| &l.url), "{}", a.name());
+        }
+        for c in [
+            Cite::OlumiantLabel,
+            Cite::OlumiantSmpc,
+            Cite::XeljanzLabel,
+            Cite::RinvoqLabel,
+        ] {
+            assert_ne!(url, &lib.source(c).url, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn no_clinician_visible_text_holds_an_internal_reference() {
+        let lib = EvidenceLibrary::load(&KnowledgeFiles::Embedded).expect("valid");
+        for s in lib.sources() {
+            let texts = [&s.label, &s.citation].into_iter().chain(
+                s.figures
+                    .iter()
+                    .flat_map(|f| [Some(&f.text), f.hedge.as_ref()])
+                    .flatten(),
+            );
+            for t in texts {
+                assert_eq!(internal_reference(t), None, "{}: {t}", s.id);
+            }
+        }
+        for f in Figure::ALL {
+            assert_eq!(internal_reference(lib.statement(f)), None, "{f:?}");
+        }
+    }
+
+    /// The embedded file as JSON, edited by `edit`, then validated.
+    fn edited(
+        edit: impl FnOnce(&mut serde_json::Value),
+    ) -> Result<EvidenceLibrary, KnowledgeError> {
+        let mut v: serde_json::Value = serde_json::from_str(&embedded_text()).unwrap();
+        edit(&mut v);
+        EvidenceLibrary::from_json(&v.to_string())
+    }
+
+    fn source_mut<'v>(v: &'v mut serde_json::Value, id: &str) -> &'v mut serde_json::Value {
+        v["sources"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|s| s["id"] == id)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_hedge_with_a_number_is_rejected() {
+        let e = edited(|v| {
+            source_mut(v, "brave-pooled")["figures"][0]["hedge"] = "52% in a subgroup".into();
+        })
+        .unwrap_err();
         assert!(e.to_string().contains("must not state numbers"), "{e}");
+    }
+
+    #[test]
+    fn an_internal_reference_in_clinician_text_is_rejected() {
+        for (field, text) in [
+            ("label", "Pooled analysis (seed summary)"),
+            ("citation", "see knowledge.md 5"),
+        ] {
+            let e = edited(|v| source_mut(v, "brave-pooled")[field] = text.into()).unwrap_err();
+            assert!(e.to_string().contains("internal reference"), "{e}");
+        }
+        let e = edited(|v| {
+            source_mut(v, "brave-safety")["figures"][0]["text"] = "figures unverified".into();
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("\"unverified\""), "{e}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod drugs;
 pub mod evidence;
+pub mod monitoring;
 pub mod terminology;
 pub mod thresholds;
 pub mod version;
@@ -21,6 +22,7 @@ use serde::Deserialize;
 
 pub use drugs::DrugTable;
 pub use evidence::EvidenceLibrary;
+pub use monitoring::Monitoring;
 pub use terminology::Terminology;
 pub use thresholds::Thresholds;
 pub use version::KnowledgeVersion;
@@ -148,6 +150,10 @@ pub struct DoseProfile {
     pub label: String,
     pub baricitinib_standard_mg: f64,
     pub baricitinib_reduced_mg: f64,
+    /// The reduced dose also applies for age >= 65, boxed-warning risk factors and recurrent
+    /// serious infections (EU SmPC after the 2023 EMA review); the US label has no such step.
+    #[serde(default)]
+    pub risk_step: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -166,6 +172,8 @@ pub struct Knowledge {
     pub terminology: Terminology,
     pub drugs: DrugTable,
     pub evidence: EvidenceLibrary,
+    /// Windows and cut-offs of the monitoring service (patient-view).
+    pub monitoring: Monitoring,
     /// The version of these files (`version.json` and their content hash).
     pub version: KnowledgeVersion,
 }
@@ -178,6 +186,8 @@ impl Knowledge {
     ) -> Result<Knowledge, KnowledgeError> {
         let thresholds: Thresholds = files.json("thresholds.json")?;
         thresholds.validate()?;
+        let monitoring: Monitoring = files.json("monitoring.json")?;
+        monitoring.validate()?;
         let profiles: ProfilesFile = files.json("profiles.json")?;
         let profile_name = profile.unwrap_or(&profiles.default).to_string();
         let profile = profiles
@@ -203,6 +213,7 @@ impl Knowledge {
             terminology: Terminology::load(files)?,
             drugs: DrugTable::load(files)?,
             evidence: EvidenceLibrary::load(files)?,
+            monitoring,
             version: KnowledgeVersion::load(files)?,
         })
     }

@@ -8,6 +8,7 @@
 //! (`urn:oid:…`, `https://`, a trailing slash, letter case); ICD-10-CM codes are compared
 //! without the dot and in upper case ("m3214" = "M32.14"). Codings without a system never match.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
@@ -488,26 +489,28 @@ impl Terminology {
     }
 
     /// The positions of the value sets holding `(system, code)`: enumerated members, then
-    /// ICD-10-CM `is-a` roots (exclusions applied), each position once.
-    fn lookup(&self, system: &str, code: &str) -> Vec<usize> {
+    /// ICD-10-CM `is-a` roots (exclusions applied), each position once. Borrowed (no
+    /// allocation) unless a root adds a value set.
+    fn lookup(&self, system: &str, code: &str) -> Cow<'_, [usize]> {
         let Some(canon) = canonical_system(system) else {
-            return Vec::new();
+            return Cow::Borrowed(&[]);
         };
         let mut buf = [0u8; MAX_CODE];
         let Some(norm) = normalise(canon, code, &mut buf) else {
-            return Vec::new();
+            return Cow::Borrowed(&[]);
         };
-        let mut found: Vec<usize> = self
+        let listed: &[usize] = self
             .index
             .get(canon)
             .and_then(|m| m.get(norm))
-            .cloned()
-            .unwrap_or_default();
-        if canon == ICD10CM {
-            for pos in self.by_root(norm) {
-                if !found.contains(&pos) {
-                    found.push(pos);
-                }
+            .map_or(&[], Vec::as_slice);
+        if canon != ICD10CM || self.roots.is_empty() {
+            return Cow::Borrowed(listed);
+        }
+        let mut found = Cow::Borrowed(listed);
+        for pos in self.by_root(norm) {
+            if !found.contains(&pos) {
+                found.to_mut().push(pos);
             }
         }
         found
@@ -532,9 +535,8 @@ impl Terminology {
 
     /// The ids of every value set holding `(system, code)`.
     pub fn valuesets_of(&self, system: &str, code: &str) -> impl Iterator<Item = &str> + '_ {
-        self.lookup(system, code)
-            .into_iter()
-            .map(|p| self.ids[p].as_str())
+        let found = self.lookup(system, code);
+        (0..found.len()).map(move |i| self.ids[found[i]].as_str())
     }
 
     /// The ICD-10-CM `is-a` roots of a value set (normalised: no dot, upper case), sorted.

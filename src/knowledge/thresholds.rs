@@ -20,6 +20,41 @@ pub struct EgfrCutoffs {
     pub contraindicated_below: f64,
     /// eGFR below this (and at or above `contraindicated_below`): reduced baricitinib dose.
     pub reduce_dose_below: f64,
+    /// Upadacitinib: not recommended below this (end-stage renal disease).
+    pub upadacitinib_not_recommended_below: f64,
+    /// Upadacitinib: 15 mg below this.
+    pub upadacitinib_reduce_below: f64,
+    /// Tofacitinib: 5 mg once daily at or below this.
+    pub tofacitinib_reduce_at_or_below: f64,
+}
+
+/// Minimum weeks since the first qualifying record for a standard therapy to count as tried.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct TriedMinWeeks {
+    pub rituximab: u32,
+    pub mycophenolate: u32,
+    pub belimumab: u32,
+    pub anifrolumab: u32,
+    pub cyclophosphamide: u32,
+}
+
+/// Windows and cut-offs of the version 2 facts (knowledge.md 2).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct V2Windows {
+    pub infection_active_days: u32,
+    pub recurrent_infection_months: u32,
+    pub recurrent_infection_count: usize,
+    pub pregnancy_weeks: u32,
+    pub positive_hcg_days: u32,
+    pub negative_pregnancy_test_days: u32,
+    pub lactation_condition_months: u32,
+    pub breastfeeding_observation_months: u32,
+    pub live_vaccine_days: u32,
+    pub boxed_warning_age: u32,
+    pub reproductive_age_min: u32,
+    pub reproductive_age_max: u32,
+    pub select_sle_age_min: u32,
+    pub select_sle_age_max: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -57,9 +92,24 @@ pub struct Thresholds {
     pub offlabel_bar: OffLabelBar,
     pub upcr: UpcrCutoffs,
     pub tb_screening: TbScreeningCutoffs,
+    pub tried_min_weeks: TriedMinWeeks,
+    pub v2: V2Windows,
 }
 
 impl Thresholds {
+    /// Weeks a standard therapy must have been taken to count as tried.
+    pub fn tried_min_weeks(&self, t: crate::facts::Therapy) -> u32 {
+        use crate::facts::Therapy;
+        let w = &self.tried_min_weeks;
+        match t {
+            Therapy::Rituximab => w.rituximab,
+            Therapy::Mycophenolate => w.mycophenolate,
+            Therapy::Belimumab => w.belimumab,
+            Therapy::Anifrolumab => w.anifrolumab,
+            Therapy::Cyclophosphamide => w.cyclophosphamide,
+        }
+    }
+
     pub fn validate(&self) -> Result<(), KnowledgeError> {
         let bad = |entry: &str, why: &str| {
             Err(KnowledgeError::Invalid {

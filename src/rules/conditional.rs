@@ -1,9 +1,10 @@
-//! The permissive verdict (knowledge.md 4.3) and what withholds it: the off-label bar, the
-//! agent's evidence (4.5, 4.7), renal warnings, and — fail safe — data that is unreadable,
-//! unobtainable, or an eGFR/CBC that is unknown within its window (then a contraindication
-//! cannot be excluded).
+//! The permissive verdict (knowledge.md 4.3, 4.3b) and what withholds it: the off-label bar,
+//! the agent's evidence (4.5, 4.7), renal warnings, combination, and — fail safe — data that
+//! is unreadable, unobtainable, or an eGFR/CBC that is unknown within its window (then a
+//! contraindication cannot be excluded).
 
-use super::{num, AgentEvidence, BarAssessment, Reason, ReasonCode, Verdict, VerdictKind};
+use super::finding::Input;
+use super::{AgentEvidence, BarAssessment, Reason, ReasonCode, Verdict, VerdictKind};
 use crate::facts::{Agent, GapItem, PatientFacts, TbTestResult};
 use crate::knowledge::Knowledge;
 
@@ -115,6 +116,16 @@ pub fn missing_data(facts: &PatientFacts, kb: &Knowledge) -> Vec<String> {
             ));
         }
     }
+    if facts.risk.age.is_none() {
+        out.push("Age: no birth date recorded".to_string());
+    }
+    for u in &facts.risk.infection.unclear {
+        out.push(format!(
+            "Infection status unclear (recorded active, dated more than {} days ago): {}",
+            kb.thresholds.v2.infection_active_days,
+            super::fact_line(u)
+        ));
+    }
     out
 }
 
@@ -143,168 +154,76 @@ pub fn verdict(
     }
 }
 
-/// The conditions of the permissive verdict (4.3), stated for this patient: the dose that
-/// applies to them (4.4), and whether TB screening and zoster vaccination are already on
-/// record (4.6; the pre-treatment card asks for what is missing).
-pub fn conditions(agent: Agent, facts: &PatientFacts, kb: &Knowledge) -> Vec<String> {
+/// The conditions of the permissive verdict (4.3), stated for this patient and the ordered
+/// agent. The dose line is left out when a dose card states it.
+pub fn conditions(i: &Input, dose_card: bool) -> Vec<String> {
+    let facts = i.facts;
+    let agent = i.agent();
     let mut out = Vec::new();
-    match agent {
-        Agent::Upadacitinib => out.push(
-            "Upadacitinib 30 mg daily was the dose studied in SLEek (phase 2); consider enrolment in the SELECT-SLE phase 3 trials".to_string(),
-        ),
-        _ => {
-            let reduce = super::dose::reduce_reasons(facts, kb);
-            if reduce.is_empty() {
-                out.push(format!(
-                    "Dose: baricitinib {} mg once daily ({})",
-                    num(kb.profile.baricitinib_standard_mg),
-                    kb.profile.label
-                ));
-            } else {
-                let why: Vec<&str> = reduce.iter().map(|r| r.text.as_str()).collect();
-                out.push(format!(
-                    "Dose: baricitinib {} mg once daily for this patient ({}); {} mg is the standard dose ({})",
-                    num(kb.profile.baricitinib_reduced_mg),
-                    why.join("; "),
-                    num(kb.profile.baricitinib_standard_mg),
-                    kb.profile.label
-                ));
+    if !dose_card {
+        let reasons = super::dose::reduce_reasons(i);
+        let why: Vec<&str> = reasons.iter().map(|r| r.text.as_str()).collect();
+        let dose = match agent {
+            Agent::Baricitinib if why.is_empty() => format!(
+                "Dose: baricitinib {} mg once daily",
+                super::num(i.kb.profile.baricitinib_standard_mg)
+            ),
+            Agent::Baricitinib => format!(
+                "Dose: baricitinib {} mg once daily ({})",
+                super::num(i.kb.profile.baricitinib_reduced_mg),
+                why.join(", ")
+            ),
+            Agent::Upadacitinib if why.is_empty() => {
+                "Dose: upadacitinib 30 mg once daily, the dose studied in SLE (above the 15 mg of its rheumatology labels)".to_string()
             }
+            Agent::Upadacitinib => format!("Dose: upadacitinib 15 mg once daily ({})", why.join(", ")),
+            _ => String::new(),
+        };
+        if !dose.is_empty() {
+            out.push(dose);
         }
     }
-    out.push(match &facts.tb_screening {
-        Some(s) if s.result == TbTestResult::Negative => format!(
-            "Tuberculosis screening on record: {}{}; treat latent TB before starting if a new test is positive",
-            s.source.what,
-            s.source.date.map(|d| format!(" ({d})")).unwrap_or_default()
-        ),
-        _ => "Screen for tuberculosis first (IGRA or TST); treat latent TB before starting".into(),
-    });
-    out.push(if facts.zoster_vaccine.is_empty() {
-        "Counsel on herpes zoster and offer the recombinant zoster vaccine".into()
+    if let Some(s) = facts
+        .tb_screening
+        .as_ref()
+        .filter(|s| s.result == TbTestResult::Negative)
+    {
+        out.push(format!(
+            "TB screening negative ({}); counsel on herpes zoster",
+            s.source.date.map(|d| d.to_string()).unwrap_or_default()
+        ));
     } else {
-        format!(
-            "Counsel on herpes zoster (recombinant zoster vaccine doses on record: {})",
-            facts.zoster_vaccine.len()
-        )
-    });
-    out.push("No efficacy shown for severe renal or CNS disease (excluded from the trials)".into());
-    out.push("Response is not assured: the phase 3 results are mixed".into());
+        out.push("Counsel on herpes zoster".to_string());
+    }
+    let phase3 = match agent {
+        Agent::Upadacitinib => "phase 3 (SELECT-SLE) is ongoing",
+        _ => "the phase 3 results are mixed",
+    };
+    out.push(format!(
+        "Response not assured: {phase3}; no efficacy in severe renal or CNS disease"
+    ));
+    out.push("Lipids about 12 weeks after starting".to_string());
+    if agent == Agent::Upadacitinib && select_sle_eligible(i) {
+        out.push("Before starting, consider enrolment in SELECT-SLE (ages 18-63, no prior JAK or TYK2 inhibitor)".to_string());
+    }
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::super::testing::*;
-    use super::super::{decide, VerdictKind};
-    use super::*;
+/// SELECT-SLE enrolment is mentioned for a patient aged 18-63 with no JAK/TYK2 inhibitor on
+/// record (knowledge.md 4.5).
+pub fn select_sle_eligible(i: &Input) -> bool {
+    let v = &i.kb.thresholds.v2;
+    let age_ok = i
+        .facts
+        .risk
+        .age
+        .as_ref()
+        .is_some_and(|a| a.years >= v.select_sle_age_min && a.years <= v.select_sle_age_max);
+    age_ok && !i.facts.prior_jak
+}
 
-    #[test]
-    fn fail_safe_downgrades_the_permissive_verdict() {
-        type Edit = fn(&mut PatientFacts);
-        let cases: [(&str, Edit, ReasonCode); 6] = [
-            (
-                "unreadable",
-                |f| f.unreadable_relevant = 2,
-                ReasonCode::UnreadableData,
-            ),
-            (
-                "unavailable",
-                |f| f.unavailable = vec!["labs".into()],
-                ReasonCode::UnavailableData,
-            ),
-            ("no egfr", |f| f.egfr = None, ReasonCode::SafetyDataMissing),
-            ("no alc", |f| f.alc = None, ReasonCode::SafetyDataMissing),
-            ("no anc", |f| f.anc = None, ReasonCode::SafetyDataMissing),
-            ("no hb", |f| f.hb = None, ReasonCode::SafetyDataMissing),
-        ];
-        for (name, edit, code) in cases {
-            let mut f = eligible();
-            edit(&mut f);
-            let d = decide(&f, &order(Agent::Baricitinib, Some(4.0)), kb());
-            assert_eq!(d.verdict.kind, VerdictKind::NotRecommended, "{name}");
-            assert_eq!(d.verdict.reasons.len(), 1, "{name}");
-            assert!(d.verdict.has(code), "{name}");
-            assert!(
-                d.verdict.reasons[0].text.contains("cannot be excluded"),
-                "{name}: {}",
-                d.verdict.reasons[0].text
-            );
-        }
-    }
-
-    #[test]
-    fn unreadable_data_does_not_hide_a_contraindication() {
-        let mut f = eligible();
-        f.unreadable_relevant = 1;
-        f.active_tb = vec![src("Condition/tb", "TB")];
-        let d = decide(&f, &order(Agent::Baricitinib, Some(4.0)), kb());
-        assert_eq!(d.verdict.kind, VerdictKind::Contraindicated);
-        assert!(d.missing.iter().any(|m| m.contains("could not be read")));
-    }
-
-    #[test]
-    fn conditions_follow_the_profile_dose() {
-        let f = eligible();
-        let c = conditions(Agent::Baricitinib, &f, kb());
-        assert!(c[0].contains("baricitinib 4 mg once daily"), "{}", c[0]);
-        assert!(conditions(Agent::Upadacitinib, &f, kb())[0].contains("SELECT-SLE"));
-    }
-
-    #[test]
-    fn conditions_state_this_patients_dose_and_screening() {
-        let mut f = eligible();
-        f.egfr = Some(crate::facts::Measurement {
-            value: 45.0,
-            unit: "mL/min/1.73m2",
-            source: src("Observation/egfr", "eGFR 45 mL/min/1.73m2"),
-        });
-        f.tb_screening = Some(crate::facts::TbScreen {
-            result: TbTestResult::Negative,
-            source: src("Observation/igra", "IGRA negative"),
-        });
-        f.zoster_vaccine = vec![src("Immunization/rzv", "RZV")];
-        let c = conditions(Agent::Baricitinib, &f, kb());
-        assert!(
-            c[0].starts_with("Dose: baricitinib 2 mg once daily for this patient (eGFR 45"),
-            "{}",
-            c[0]
-        );
-        assert!(
-            c[1].starts_with("Tuberculosis screening on record: IGRA negative"),
-            "{}",
-            c[1]
-        );
-        assert!(c[2].contains("doses on record: 1"), "{}", c[2]);
-        f.tb_screening = None;
-        f.zoster_vaccine.clear();
-        let c = conditions(Agent::Baricitinib, &f, kb());
-        assert!(
-            c[1].starts_with("Screen for tuberculosis first"),
-            "{}",
-            c[1]
-        );
-        assert!(
-            c[2].contains("offer the recombinant zoster vaccine"),
-            "{}",
-            c[2]
-        );
-    }
-
-    #[test]
-    fn conditions_give_the_reduced_dose_the_dose_card_advises() {
-        let mut f = eligible();
-        f.egfr = Some(m(50.0, "mL/min/1.73m2", "eGFR"));
-        let d = decide(&f, &order(Agent::Baricitinib, Some(2.0)), kb());
-        assert_eq!(d.verdict.kind, VerdictKind::Conditional);
-        assert!(d.dose.is_none(), "2 mg once daily is already the target");
-        assert!(
-            d.conditions[0]
-                .starts_with("Dose: baricitinib 2 mg once daily for this patient (eGFR 50"),
-            "{}",
-            d.conditions[0]
-        );
-        let d = decide(&f, &order(Agent::Tofacitinib, Some(10.0)), kb());
-        assert!(d.conditions.is_empty(), "not conditional: no conditions");
-    }
+/// The verdict when nothing is contraindicated is decided in [`verdict`]; this says whether
+/// the permissive verdict carries boxed-warning risk (4.3b).
+pub fn is_risk_warning(kind: VerdictKind, risk: &[Reason]) -> bool {
+    kind == VerdictKind::Conditional && !risk.is_empty()
 }

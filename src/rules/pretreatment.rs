@@ -1,11 +1,11 @@
-//! Before starting (knowledge.md 4.6): TB screening within its window and latent TB treated,
-//! recombinant zoster vaccine, a recent CBC, no combination with another JAK inhibitor, a
-//! biologic or a potent immunosuppressant, and pregnancy.
+//! Before starting (knowledge.md 4.6, v2): TB screening and latent TB, hepatitis B/C screening
+//! and HBV reactivation, pregnancy test and contraception, pregnancy or breast-feeding status
+//! unclear, recombinant zoster vaccine, CBC and creatinine, concurrent immunosuppression, live
+//! vaccines, hormonal VTE risk, diverticular disease, strong CYP3A4 inducers, UPCR without a
+//! nephritis diagnosis, hydroxychloroquine background. Warning items make the card a warning.
 
-use crate::facts::{
-    Agent, CoTherapy, CoTherapyClass, FactSource, GapItem, PatientFacts, TbTestResult,
-};
-use crate::knowledge::Knowledge;
+use super::finding::Input;
+use crate::facts::{Agent, CoTherapy, CoTherapyClass, FactSource, GapItem, TbTestResult};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum PreTreatmentItem {
@@ -18,8 +18,7 @@ pub enum PreTreatmentItem {
     LatentTb {
         facts: Vec<FactSource>,
     },
-    /// A positive screening test that the facts do not count as untreated latent TB (latent TB
-    /// recorded as treated, or a TST): confirm before starting.
+    /// A positive test that the facts do not count as untreated latent TB: confirm.
     TbPositiveReview {
         source: FactSource,
     },
@@ -27,41 +26,115 @@ pub enum PreTreatmentItem {
     TbIndeterminate {
         source: FactSource,
     },
-    /// Recombinant zoster vaccine: none (`doses` 0) or the series incomplete (1 dose).
+    /// Hepatitis screening results missing (names of the tests).
+    HepatitisScreening {
+        missing: Vec<&'static str>,
+    },
+    /// anti-HBc positive with HBsAg negative: HBV DNA before starting and monitoring.
+    HbvReactivation {
+        source: FactSource,
+    },
+    /// HCV antibody positive without HCV RNA.
+    HcvRna {
+        source: FactSource,
+    },
+    /// Female of reproductive potential without a recent negative pregnancy test.
+    PregnancyTest {
+        contraception_weeks: u32,
+    },
+    PregnancyUnclear {
+        facts: Vec<FactSource>,
+    },
+    BreastfeedingUnclear {
+        facts: Vec<FactSource>,
+    },
+    /// Recombinant zoster vaccine: none (`doses` 0) or the series incomplete.
     ZosterVaccine {
         doses: usize,
-        facts: Vec<FactSource>,
     },
     /// No CBC within the window.
     Cbc {
         months: u32,
-        stale: Option<FactSource>,
     },
-    /// Label limitation of use: active at the same time.
+    /// No eGFR within the window: order a creatinine.
+    Creatinine {
+        months: u32,
+    },
+    /// Label limitation of use: active at the same time (or rituximab recently).
     Combination {
         with: Vec<CoTherapy>,
     },
-    Pregnancy {
+    LiveVaccine {
         facts: Vec<FactSource>,
     },
+    HormonalVte {
+        facts: Vec<FactSource>,
+    },
+    Diverticular {
+        facts: Vec<FactSource>,
+    },
+    /// Strong CYP3A4 inducer with tofacitinib or upadacitinib: loss of effect.
+    Cyp3a4Inducer {
+        facts: Vec<FactSource>,
+    },
+    /// UPCR at or above the activity cut-off without a lupus nephritis Condition.
+    UpcrWithoutNephritis {
+        source: FactSource,
+    },
+    /// No hydroxychloroquine on record (EULAR 2023: for all patients).
+    Hydroxychloroquine,
 }
 
 impl PreTreatmentItem {
     /// True for items that make the card a warning rather than info.
     pub fn is_warning(&self) -> bool {
-        matches!(
+        !matches!(
             self,
-            PreTreatmentItem::LatentTb { .. }
-                | PreTreatmentItem::Combination { .. }
-                | PreTreatmentItem::Pregnancy { .. }
+            PreTreatmentItem::PregnancyTest { .. }
+                | PreTreatmentItem::ZosterVaccine { .. }
+                | PreTreatmentItem::Cbc { .. }
+                | PreTreatmentItem::Creatinine { .. }
+                | PreTreatmentItem::TbIndeterminate { .. }
+                | PreTreatmentItem::TbPositiveReview { .. }
+                | PreTreatmentItem::Hydroxychloroquine
         )
+    }
+
+    /// A stable key: each item is said once per response.
+    pub fn key(&self) -> &'static str {
+        match self {
+            PreTreatmentItem::TbScreening { .. } => "tb-screening",
+            PreTreatmentItem::LatentTb { .. } => "latent-tb",
+            PreTreatmentItem::TbPositiveReview { .. } => "tb-positive-review",
+            PreTreatmentItem::TbIndeterminate { .. } => "tb-indeterminate",
+            PreTreatmentItem::HepatitisScreening { .. } => "hepatitis-screening",
+            PreTreatmentItem::HbvReactivation { .. } => "hbv-reactivation",
+            PreTreatmentItem::HcvRna { .. } => "hcv-rna",
+            PreTreatmentItem::PregnancyTest { .. } => "pregnancy-test",
+            PreTreatmentItem::PregnancyUnclear { .. } => "pregnancy-unclear",
+            PreTreatmentItem::BreastfeedingUnclear { .. } => "breastfeeding-unclear",
+            PreTreatmentItem::ZosterVaccine { .. } => "zoster-vaccine",
+            PreTreatmentItem::Cbc { .. } => "cbc",
+            PreTreatmentItem::Creatinine { .. } => "creatinine",
+            PreTreatmentItem::Combination { .. } => "combination",
+            PreTreatmentItem::LiveVaccine { .. } => "live-vaccine",
+            PreTreatmentItem::HormonalVte { .. } => "hormonal-vte",
+            PreTreatmentItem::Diverticular { .. } => "diverticular",
+            PreTreatmentItem::Cyp3a4Inducer { .. } => "cyp3a4-inducer",
+            PreTreatmentItem::UpcrWithoutNephritis { .. } => "upcr-without-nephritis",
+            PreTreatmentItem::Hydroxychloroquine => "hydroxychloroquine",
+        }
     }
 }
 
-/// What to do before starting `agent` (4.6). An active order for the same agent is the drug
-/// being renewed or re-dosed, not a combination.
-pub fn items(facts: &PatientFacts, agent: Agent, kb: &Knowledge) -> Vec<PreTreatmentItem> {
+/// What to do before starting the ordered agent. An active order for the same agent is the
+/// drug being renewed or re-dosed, not a combination.
+pub fn items(i: &Input) -> Vec<PreTreatmentItem> {
+    let facts = i.facts;
+    let kb = i.kb;
+    let agent = i.agent();
     let w = &kb.thresholds.windows;
+    let v2 = &kb.thresholds.v2;
     let mut out = Vec::new();
     let stale = |item| {
         facts
@@ -93,16 +166,57 @@ pub fn items(facts: &PatientFacts, agent: Agent, kb: &Knowledge) -> Vec<PreTreat
     if !latent.is_empty() {
         out.push(PreTreatmentItem::LatentTb { facts: latent });
     }
+    let h = &facts.risk.hepatitis;
+    let missing: Vec<&'static str> = [
+        ("HBsAg", h.hbsag.is_none()),
+        ("anti-HBc", h.anti_hbc.is_none()),
+        ("HCV antibody", h.hcv_antibody.is_none()),
+    ]
+    .into_iter()
+    .filter(|(_, m)| *m)
+    .map(|(n, _)| n)
+    .collect();
+    if !missing.is_empty() {
+        out.push(PreTreatmentItem::HepatitisScreening { missing });
+    }
+    if let Some(s) = &h.resolved_hbv {
+        out.push(PreTreatmentItem::HbvReactivation { source: s.clone() });
+    }
+    if let Some(s) = &h.hcv_rna_needed {
+        out.push(PreTreatmentItem::HcvRna { source: s.clone() });
+    }
+    let reproductive = facts.risk.female
+        && facts.risk.age.as_ref().is_some_and(|a| {
+            a.years >= v2.reproductive_age_min && a.years <= v2.reproductive_age_max
+        });
+    if reproductive && facts.risk.negative_pregnancy_test.is_none() {
+        out.push(PreTreatmentItem::PregnancyTest {
+            contraception_weeks: if agent == Agent::Baricitinib { 1 } else { 4 },
+        });
+    }
+    if !facts.risk.pregnancy.unclear.is_empty() {
+        out.push(PreTreatmentItem::PregnancyUnclear {
+            facts: facts.risk.pregnancy.unclear.clone(),
+        });
+    }
+    if !facts.risk.breastfeeding.unclear.is_empty() {
+        out.push(PreTreatmentItem::BreastfeedingUnclear {
+            facts: facts.risk.breastfeeding.unclear.clone(),
+        });
+    }
     if facts.zoster_vaccine.len() < kb.evidence.orders().zoster_vaccine.series_doses {
         out.push(PreTreatmentItem::ZosterVaccine {
             doses: facts.zoster_vaccine.len(),
-            facts: facts.zoster_vaccine.clone(),
         });
     }
     if facts.alc.is_none() || facts.anc.is_none() || facts.hb.is_none() {
         out.push(PreTreatmentItem::Cbc {
             months: w.cbc_months,
-            stale: stale(GapItem::Cbc),
+        });
+    }
+    if facts.egfr.is_none() {
+        out.push(PreTreatmentItem::Creatinine {
+            months: w.egfr_months,
         });
     }
     let combined: Vec<CoTherapy> = facts
@@ -114,101 +228,48 @@ pub fn items(facts: &PatientFacts, agent: Agent, kb: &Knowledge) -> Vec<PreTreat
     if !combined.is_empty() {
         out.push(PreTreatmentItem::Combination { with: combined });
     }
-    if !facts.pregnancy.is_empty() {
-        out.push(PreTreatmentItem::Pregnancy {
-            facts: facts.pregnancy.clone(),
-        });
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::testing::*;
-    use super::*;
-    use crate::facts::{CoTherapyClass, TbScreen};
-
-    fn kinds(f: &PatientFacts) -> Vec<&'static str> {
-        items(f, Agent::Baricitinib, kb())
-            .iter()
-            .map(|i| match i {
-                PreTreatmentItem::TbScreening { .. } => "tb",
-                PreTreatmentItem::LatentTb { .. } => "latent",
-                PreTreatmentItem::TbIndeterminate { .. } => "indeterminate",
-                PreTreatmentItem::TbPositiveReview { .. } => "positive-review",
-                PreTreatmentItem::ZosterVaccine { .. } => "zoster",
-                PreTreatmentItem::Cbc { .. } => "cbc",
-                PreTreatmentItem::Combination { .. } => "combination",
-                PreTreatmentItem::Pregnancy { .. } => "pregnancy",
-            })
-            .collect()
-    }
-
-    #[test]
-    fn each_item_alone() {
-        type Edit = fn(&mut PatientFacts);
-        let cases: [(&str, Edit); 9] = [
-            ("tb", |f| f.tb_screening = None),
-            ("latent", |f| {
-                f.latent_tb_untreated = vec![src("Condition/l", "latent TB")]
-            }),
-            ("latent", |f| {
-                // facts count a positive IGRA as untreated latent TB, listing it in both places
-                let s = src("Observation/i", "IGRA positive");
-                f.latent_tb_untreated = vec![s.clone()];
-                f.tb_screening = Some(TbScreen {
-                    result: TbTestResult::Positive,
-                    source: s,
-                })
-            }),
-            ("positive-review", |f| {
-                f.tb_screening = Some(TbScreen {
-                    result: TbTestResult::Positive,
-                    source: src("Observation/t", "TST positive"),
-                })
-            }),
-            ("indeterminate", |f| {
-                f.tb_screening = Some(TbScreen {
-                    result: TbTestResult::Indeterminate,
-                    source: src("Observation/i", "IGRA indeterminate"),
-                })
-            }),
-            ("zoster", |f| f.zoster_vaccine.truncate(1)),
-            ("cbc", |f| f.hb = None),
-            ("combination", |f| {
-                f.co_therapies = vec![CoTherapy {
-                    class: CoTherapyClass::PotentImmunosuppressant,
-                    agent: "azathioprine".into(),
-                    source: src("MedicationRequest/aza", "azathioprine"),
-                }]
-            }),
-            ("pregnancy", |f| {
-                f.pregnancy = vec![src("Condition/preg", "pregnant")]
-            }),
-        ];
-        assert!(kinds(&eligible()).is_empty());
-        for (expect, edit) in cases {
-            let mut f = eligible();
-            edit(&mut f);
-            assert_eq!(kinds(&f), vec![expect]);
+    for (item, f) in [
+        (
+            PreTreatmentItem::LiveVaccine {
+                facts: facts.risk.live_vaccines.clone(),
+            },
+            &facts.risk.live_vaccines,
+        ),
+        (
+            PreTreatmentItem::HormonalVte {
+                facts: facts.hormonal_vte.clone(),
+            },
+            &facts.hormonal_vte,
+        ),
+        (
+            PreTreatmentItem::Diverticular {
+                facts: facts.risk.diverticular.clone(),
+            },
+            &facts.risk.diverticular,
+        ),
+    ] {
+        if !f.is_empty() {
+            out.push(item);
         }
     }
-
-    #[test]
-    fn the_same_jak_inhibitor_already_active_is_not_a_combination() {
-        let mut f = eligible();
-        let active = |agent: &str, class| CoTherapy {
-            class,
-            agent: agent.into(),
-            source: src("MedicationRequest/active", agent),
-        };
-        f.co_therapies = vec![active("baricitinib", CoTherapyClass::JakInhibitor)];
-        assert!(
-            kinds(&f).is_empty(),
-            "renewing baricitinib is not a combination"
-        );
-        f.co_therapies
-            .push(active("tofacitinib", CoTherapyClass::JakInhibitor));
-        assert_eq!(kinds(&f), vec!["combination"]);
+    if matches!(agent, Agent::Tofacitinib | Agent::Upadacitinib)
+        && !facts.cyp3a4_inducers.is_empty()
+    {
+        out.push(PreTreatmentItem::Cyp3a4Inducer {
+            facts: facts.cyp3a4_inducers.clone(),
+        });
     }
+    if let Some(u) = facts.upcr.as_ref() {
+        if u.value >= kb.thresholds.upcr.active_at_least_g_per_g
+            && facts.active_lupus_nephritis.is_empty()
+        {
+            out.push(PreTreatmentItem::UpcrWithoutNephritis {
+                source: u.source.clone(),
+            });
+        }
+    }
+    if facts.hydroxychloroquine.is_empty() {
+        out.push(PreTreatmentItem::Hydroxychloroquine);
+    }
+    out
 }

@@ -13,9 +13,9 @@ use crate::store::Store;
 use super::audience::remember_original_path;
 use super::auth::Verifier;
 use super::cors::cors;
-use super::metrics;
 use super::pipeline::Pipeline;
 use super::routes;
+use super::{metrics, telemetry};
 
 /// What every handler shares. Read-only after start-up.
 #[derive(Debug)]
@@ -85,6 +85,7 @@ impl Application {
                 })
                 .wrap(cors())
                 .wrap(actix_web::middleware::from_fn(metrics::record_http))
+                .wrap(actix_web::middleware::from_fn(telemetry::trace_request))
                 .app_data(state.clone())
                 .configure(routes::configure)
         })

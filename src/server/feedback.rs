@@ -2,6 +2,7 @@
 //! 200 only once the store has it, 503 when it could not be stored.
 
 use actix_web::{web, HttpRequest, HttpResponse};
+use tracing::Instrument;
 
 use crate::cds::feedback::FeedbackRequest;
 
@@ -16,7 +17,9 @@ pub async fn feedback(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state.verifier, state.public_url()).await?;
+    authorize(&req, &state.verifier, state.public_url())
+        .instrument(tracing::info_span!("auth"))
+        .await?;
     let service = state
         .pipeline
         .catalog()
@@ -27,6 +30,7 @@ pub async fn feedback(
     match state
         .store
         .save_feedback(&service.id, &request.feedback)
+        .instrument(tracing::info_span!("store"))
         .await
     {
         Ok(()) => {

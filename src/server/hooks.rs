@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use tracing::Instrument;
 
 use crate::cds::{HookRequest, ServiceDefinition};
 use crate::store::AuditRecord;
@@ -95,7 +96,7 @@ pub async fn call_service(
         .unwrap_or_default();
     // Queued for the background audit writer: a slow or failing store never delays or
     // fails the answer (a full queue drops the record and counts it).
-    state.store.queue_call(record, &issued);
+    tracing::info_span!("store").in_scope(|| state.store.queue_call(record, &issued));
     response
 }
 
@@ -106,7 +107,9 @@ async fn handle(
     service: &ServiceDefinition,
     trace: &mut CallTrace,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(req, &state.verifier, state.public_url()).await?;
+    authorize(req, &state.verifier, state.public_url())
+        .instrument(tracing::info_span!("auth"))
+        .await?;
     let body = read_limited(req, payload, state.config.server.max_body_bytes).await?;
     let request = HookRequest::parse(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     trace.hook_instance = request.hook_instance.clone();

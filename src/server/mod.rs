@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod pipeline;
 pub mod probes;
 pub mod routes;
+pub mod telemetry;
 
 pub use app::Application;
 pub use pipeline::{Evaluation, HookError, Pipeline};

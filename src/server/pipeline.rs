@@ -216,7 +216,8 @@ impl Pipeline {
                 "resource skipped: could not be read"
             );
         }
-        let response = engine::evaluate(&ctx, &record, &self.knowledge, today);
+        let response = tracing::info_span!("evaluate")
+            .in_scope(|| engine::evaluate(&ctx, &record, &self.knowledge, today));
         Ok(Evaluation {
             response,
             mode: self.mode(&service.id),

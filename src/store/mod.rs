@@ -10,6 +10,7 @@
 //! writer task stores in batches; [`Store::record_call`] writes one call and waits for it.
 
 mod audit_queue;
+mod replay;
 mod report;
 
 use std::path::Path;
@@ -26,6 +27,7 @@ use crate::cds::Card;
 use crate::config::{ServiceMode, StoreSettings};
 
 pub use audit_queue::QUEUE_CAPACITY as AUDIT_QUEUE_CAPACITY;
+pub use replay::ReplayTable;
 pub use report::{LatencyReport, ReasonCount, Report, TopicReport, WeeklyCount};
 
 use audit_queue::AuditQueue;
@@ -80,6 +82,8 @@ pub struct Store {
     salt: String,
     params: Params,
     queue: AuditQueue,
+    /// The shared jti replay table (PostgreSQL only).
+    replay: Option<ReplayTable>,
 }
 
 impl std::fmt::Debug for Store {
@@ -128,11 +132,17 @@ impl Store {
             Params::Numbered
         };
         let queue = AuditQueue::start(pool.clone(), salt.clone(), params);
+        let replay = (params == Params::Numbered).then(|| {
+            let table = ReplayTable::new(pool.clone());
+            table.spawn_pruner();
+            table
+        });
         Ok(Store {
             pool,
             salt,
             params,
             queue,
+            replay,
         })
     }
 
@@ -228,6 +238,12 @@ impl Store {
     /// ([`AUDIT_QUEUE_CAPACITY`] records) is full: the answer never waits for the audit.
     pub fn queue_call(&self, record: AuditRecord, cards: &[Card]) -> bool {
         self.queue.push(QueuedCall::new(record, cards))
+    }
+
+    /// The jti replay table shared by the replicas of a PostgreSQL store; `None` on SQLite
+    /// (one process per file: the in-memory cache does).
+    pub fn replay_table(&self) -> Option<ReplayTable> {
+        self.replay.clone()
     }
 
     /// One round trip to the database (readiness probe).

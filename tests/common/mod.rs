@@ -480,3 +480,22 @@ pub fn generate_export(dir: &std::path::Path, patients: u32, sle_prevalence: f64
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// (indicator, topic code, summary) of every card of a CDS response, in order.
+pub fn cards_of(response: &Value) -> Vec<(String, String, String)> {
+    response["cards"]
+        .as_array()
+        .expect("cards array")
+        .iter()
+        .map(|c| {
+            (
+                c["indicator"].as_str().unwrap_or_default().to_string(),
+                c["source"]["topic"]["code"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                c["summary"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}

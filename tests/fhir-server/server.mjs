@@ -13,7 +13,12 @@
 // none, and searchset Bundles get `next`/`self` links (offset paging), as real servers page.
 // --token (env FHIR_BEARER_TOKEN): when set, every request must carry
 // `Authorization: Bearer <token>`, else 401.
+// GET <base>/metadata answers an R4 CapabilityStatement. A bundle without entries is accepted
+// (an empty server).
 // The server exits when its stdin closes, so it never outlives the test that started it.
+// --demo (for the CDS Hooks sandbox in a browser; scripts/demo-fhir-server.sh, docs/sandbox.md):
+// CORS for any origin (preflight included, with Private Network Access), and the server runs
+// until it is stopped (SIGINT/SIGTERM) instead of exiting when its stdin closes.
 
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -28,6 +33,7 @@ function parseArgs(argv) {
     base: '/fhir',
     pageSize: Number(process.env.FHIR_PAGE_SIZE ?? 20),
     token: process.env.FHIR_BEARER_TOKEN || undefined,
+    demo: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -40,6 +46,7 @@ function parseArgs(argv) {
     else if (a === '--base') opts.base = value().replace(/\/+$/, '');
     else if (a === '--page-size') opts.pageSize = Number(value());
     else if (a === '--token') opts.token = value();
+    else if (a === '--demo') opts.demo = true;
     else if (!opts.bundle) opts.bundle = a;
     else throw new Error(`unexpected argument ${a}`);
   }
@@ -66,19 +73,54 @@ async function handle(method, url, body, headers) {
   return { status: getStatus(outcome), body: resource ?? outcome };
 }
 
-// Load the fixture as one transaction.
+// Load the fixture as one transaction (the router refuses a transaction without entries: an
+// empty bundle just means an empty server).
 const fixture = JSON.parse(readFileSync(opts.bundle, 'utf8'));
-const loaded = await handle('POST', '/', fixture, {});
-if (loaded.status >= 300) {
-  console.error('loading the bundle failed:', JSON.stringify(loaded.body));
+if (fixture?.resourceType !== 'Bundle') {
+  console.error('the fixture is not a Bundle');
   process.exit(1);
 }
-for (const e of loaded.body.entry ?? []) {
-  const status = e.response?.status ?? '';
-  if (!/^20[01]/.test(status)) {
-    console.error('a bundle entry failed:', JSON.stringify(e.response));
+if ((fixture.entry ?? []).length > 0) {
+  const loaded = await handle('POST', '/', fixture, {});
+  if (loaded.status >= 300) {
+    console.error('loading the bundle failed:', JSON.stringify(loaded.body));
     process.exit(1);
   }
+  for (const e of loaded.body.entry ?? []) {
+    const status = e.response?.status ?? '';
+    if (!/^20[01]/.test(status)) {
+      console.error('a bundle entry failed:', JSON.stringify(e.response));
+      process.exit(1);
+    }
+  }
+}
+
+// What `GET /metadata` answers: the router has no capabilities interaction, and clients such
+// as the CDS Hooks sandbox read `fhirVersion` from here before anything else.
+const RESOURCE_TYPES = [
+  'Patient', 'Condition', 'Observation', 'MedicationRequest', 'MedicationStatement',
+  'MedicationAdministration', 'Medication', 'Immunization', 'Encounter', 'Practitioner',
+  'ServiceRequest', 'AllergyIntolerance', 'Procedure',
+];
+function capabilityStatement() {
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: new Date().toISOString(),
+    publisher: 'jak-sle-cds test FHIR server',
+    kind: 'instance',
+    software: { name: 'jak-sle-cds test FHIR server (Medplum FHIR router, in memory)' },
+    fhirVersion: '4.0.1',
+    format: ['json'],
+    rest: [{
+      mode: 'server',
+      resource: RESOURCE_TYPES.map((type) => ({
+        type,
+        interaction: ['read', 'search-type', 'create', 'update', 'delete'].map((code) => ({ code })),
+      })),
+      interaction: [{ code: 'transaction' }, { code: 'batch' }],
+    }],
+  };
 }
 
 function queryRecord(searchParams) {
@@ -112,6 +154,34 @@ function send(res, status, body) {
   res.end(text);
 }
 
+// Demo mode: any origin may read and write (a local test server holding made-up patients).
+function corsHeaders(req) {
+  const origin = req.headers.origin;
+  if (!opts.demo || !origin) return {};
+  return {
+    'Access-Control-Allow-Origin': origin === 'null' ? '*' : origin,
+    'Access-Control-Expose-Headers': 'Location, Content-Location, ETag, Last-Modified',
+    Vary: 'Origin',
+  };
+}
+
+// The browser's preflight (demo mode): allow what was asked for, and the private-network
+// access Chromium asks for when a public page calls localhost.
+function preflight(req, res) {
+  const headers = {
+    ...corsHeaders(req),
+    'Access-Control-Allow-Methods': 'GET, POST, PUT, DELETE, OPTIONS',
+    'Access-Control-Allow-Headers':
+      req.headers['access-control-request-headers'] || 'Authorization, Content-Type, Accept',
+    'Access-Control-Max-Age': '600',
+  };
+  if (req.headers['access-control-request-private-network'] === 'true') {
+    headers['Access-Control-Allow-Private-Network'] = 'true';
+  }
+  res.writeHead(204, headers);
+  res.end();
+}
+
 function outcome(code, text) {
   return {
     resourceType: 'OperationOutcome',
@@ -120,6 +190,11 @@ function outcome(code, text) {
 }
 
 const server = createServer((req, res) => {
+  for (const [k, v] of Object.entries(corsHeaders(req))) res.setHeader(k, v);
+  if (opts.demo && req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
+    preflight(req, res);
+    return;
+  }
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
   req.on('end', async () => {
@@ -134,6 +209,10 @@ const server = createServer((req, res) => {
         return;
       }
       const pathname = url.pathname.slice(opts.base.length) || '/';
+      if (req.method === 'GET' && /^\/metadata\/?$/.test(pathname)) {
+        send(res, 200, capabilityStatement());
+        return;
+      }
       const query = queryRecord(url.searchParams);
       const isSearch = req.method === 'GET' && /^\/[A-Z][A-Za-z]+\/?$/.test(pathname);
       if (isSearch && query._count === undefined) {
@@ -152,11 +231,21 @@ const server = createServer((req, res) => {
 });
 
 server.listen(opts.port, '127.0.0.1', () => {
-  process.stdout.write(`port ${server.address().port}\n`);
+  const port = server.address().port;
+  process.stdout.write(`port ${port}\n`);
+  if (opts.demo) {
+    console.error(
+      `demo FHIR server (R4) at http://localhost:${port}${opts.base} with CORS for any origin; ` +
+        'Ctrl-C stops it',
+    );
+  }
 });
 
-// Exit with the parent: the test harness holds our stdin open.
-process.stdin.on('close', () => process.exit(0));
-process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
+if (!opts.demo) {
+  // Exit with the parent: the test harness holds our stdin open.
+  process.stdin.on('close', () => process.exit(0));
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.resume();
+}
 process.on('SIGTERM', () => process.exit(0));
+process.on('SIGINT', () => process.exit(0));

@@ -134,3 +134,43 @@ impl std::io::Write for LogCapture {
         Ok(())
     }
 }
+
+/// Prefetch as a client that fills every template of service `service_id` would send it, read
+/// from the FHIR server at `fhir` for `patient`.
+pub async fn full_prefetch(fhir: &str, service_id: &str, patient: &str) -> Value {
+    let (templates, _) = service_templates(service_id);
+    let client = reqwest::Client::new();
+    let mut out = serde_json::Map::new();
+    for (key, template) in templates {
+        let query = template.replace("{{context.patientId}}", patient);
+        let body: Value = client
+            .get(format!("{fhir}/{query}"))
+            .send()
+            .await
+            .expect("prefetch query")
+            .json()
+            .await
+            .expect("prefetch JSON");
+        out.insert(key, body);
+    }
+    Value::Object(out)
+}
+
+/// Run scripts/build-demo.py for `day` into `dir` and return the Bundle's path.
+pub fn build_demo_bundle(day: chrono::NaiveDate, dir: &std::path::Path) -> std::path::PathBuf {
+    let out = dir.join("jak-sle-demo.json");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/build-demo.py");
+    let run = std::process::Command::new("python3")
+        .arg(script)
+        .arg(day.to_string())
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap_or_else(|e| panic!("the demo test needs python3 on PATH: {e}"));
+    assert!(
+        run.status.success(),
+        "scripts/build-demo.py failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    out
+}

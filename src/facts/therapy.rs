@@ -1,0 +1,437 @@
+//! Monitoring facts (knowledge.md 4.11): the JAK/TYK2 therapies the patient is on now (an
+//! active MedicationRequest or MedicationStatement), each with its start date — the earliest
+//! record of that agent — and the record's events dated after that start. The other facts of
+//! section 2 (eGFR, blood counts, VTE, TB, pregnancy, probenecid …) come from
+//! [`super::derive`]; this module adds only what monitoring needs besides them.
+
+use chrono::NaiveDate;
+use serde_json::{json, Map, Value};
+
+use super::conditions::is_credible;
+use super::labs::is_usable_status;
+use super::medications::{view, MedicationView};
+use super::source::{code_label, coding_in, concept_what, number, reference};
+use super::units::{convert, Measure, Reading};
+use super::{dose, Agent, DoseReading, FactSource, JakOrder};
+use crate::cds::DraftOrder;
+use crate::fhir::model::{MedicationRequest, MedicationStatement};
+use crate::fhir::PatientRecord;
+use crate::knowledge::drugs::Strength;
+use crate::knowledge::Knowledge;
+
+/// One JAK/TYK2 inhibitor the patient is on.
+#[derive(Debug, Clone)]
+pub struct ActiveTherapy {
+    pub agent: Agent,
+    /// How the agent was recognised ("RxNorm 2047232", "text 'Olumiant'").
+    pub matched_by: String,
+    /// The medication as recorded, for card text.
+    pub label: String,
+    /// The earliest record of the agent (order authored, statement effective, any status that
+    /// means it was prescribed or taken); None when no record of it carries a date.
+    pub start: Option<FactSource>,
+    /// The active MedicationRequest as an order the cards can update (hold, stop, dose). None:
+    /// the therapy is known only from a MedicationStatement (its cards carry no action).
+    pub order: Option<DraftOrder>,
+    /// The record the therapy was found in (the active order, else the statement).
+    pub current: FactSource,
+    pub strength_mg: Option<f64>,
+    pub dose: DoseReading,
+    /// The latest haemoglobin (g/dL) before the start: the baseline of an on-treatment fall.
+    pub hb_before_start: Option<(f64, FactSource)>,
+}
+
+impl ActiveTherapy {
+    pub fn start_date(&self) -> Option<NaiveDate> {
+        self.start.as_ref().and_then(|s| s.date)
+    }
+
+    /// True when `date` is after the start date (a fact without a date, or a therapy without
+    /// a start date, is not "after the start").
+    pub fn after_start(&self, date: Option<NaiveDate>) -> bool {
+        matches!((self.start_date(), date), (Some(s), Some(d)) if d > s)
+    }
+
+    /// The therapy as an order, for the rules that read one (dose). None without an active
+    /// MedicationRequest.
+    pub fn as_order(&self) -> Option<JakOrder<'_>> {
+        Some(JakOrder {
+            draft: self.order.as_ref()?,
+            agent: self.agent,
+            matched_by: self.matched_by.clone(),
+            label: self.label.clone(),
+            strength_mg: self.strength_mg,
+            dose: self.dose.clone(),
+        })
+    }
+}
+
+fn status_is(status: Option<&str>, any: &[&str]) -> bool {
+    status.is_some_and(|s| any.iter().any(|k| s.trim().eq_ignore_ascii_case(k)))
+}
+
+/// The in-scope agent a medication view names (systemic JAK/TYK2 inhibitors only), with how it
+/// was matched and the product strength.
+fn agent_of(
+    v: &MedicationView<'_>,
+    kb: &Knowledge,
+    dosages: &[crate::fhir::model::Dosage],
+) -> Option<(Agent, String, Option<Strength>)> {
+    let found = v.identify(kb);
+    let m = found.iter().find(|m| m.drug.agent.is_some())?;
+    if v.texts().iter().any(|t| kb.drugs.names_out_of_scope(t)) || v.is_non_systemic(kb, dosages) {
+        return None;
+    }
+    Some((m.drug.agent?, m.matched_by.clone(), v.strength(m)))
+}
+
+fn request_view<'a>(r: &'a MedicationRequest, record: &'a PatientRecord) -> MedicationView<'a> {
+    view(
+        r.medication_codeable_concept.as_ref(),
+        r.medication_reference.as_ref(),
+        &r.contained,
+        &[],
+        record,
+    )
+}
+
+fn statement_view<'a>(s: &'a MedicationStatement, record: &'a PatientRecord) -> MedicationView<'a> {
+    view(
+        s.medication_codeable_concept.as_ref(),
+        s.medication_reference.as_ref(),
+        &s.contained,
+        &[],
+        record,
+    )
+}
+
+fn statement_start(s: &MedicationStatement) -> Option<NaiveDate> {
+    s.effective_period
+        .as_ref()
+        .and_then(|p| p.start)
+        .or(s.effective_date_time)
+        .or_else(|| s.effective_period.as_ref().and_then(|p| p.end))
+        .or(s.date_asserted)
+        .map(|d| d.0)
+}
+
+/// The order as the cards' update actions start from: the fields the record gives (the
+/// typed record keeps no raw JSON).
+fn order_resource(r: &MedicationRequest, v: &MedicationView<'_>, patient_id: &str) -> Value {
+    let mut out = Map::new();
+    out.insert("resourceType".into(), json!("MedicationRequest"));
+    if let Some(id) = &r.id {
+        out.insert("id".into(), json!(id));
+    }
+    out.insert(
+        "status".into(),
+        json!(r.status.as_deref().unwrap_or("active")),
+    );
+    out.insert(
+        "intent".into(),
+        json!(r.intent.as_deref().unwrap_or("order")),
+    );
+    let subject = r
+        .subject
+        .as_ref()
+        .and_then(|s| s.reference.clone())
+        .unwrap_or_else(|| format!("Patient/{patient_id}"));
+    out.insert("subject".into(), json!({ "reference": subject }));
+    if let Some(d) = r.authored_on {
+        out.insert(
+            "authoredOn".into(),
+            json!(d.0.format("%Y-%m-%d").to_string()),
+        );
+    }
+    if let Some(c) = v.concept {
+        let coding: Vec<Value> = c
+            .coding
+            .iter()
+            .map(|k| json!({"system": k.system, "code": k.code, "display": k.display}))
+            .collect();
+        out.insert(
+            "medicationCodeableConcept".into(),
+            json!({"coding": coding, "text": v.label()}),
+        );
+    } else if let Some(m) = &r.medication_reference {
+        out.insert(
+            "medicationReference".into(),
+            json!({"reference": m.reference, "display": m.display}),
+        );
+    }
+    Value::Object(out)
+}
+
+/// The JAK/TYK2 therapies the patient is on now, in record order, one per agent: the latest
+/// active MedicationRequest of the agent, else an active MedicationStatement.
+pub fn active_therapies(
+    record: &PatientRecord,
+    kb: &Knowledge,
+    patient_id: &str,
+) -> Vec<ActiveTherapy> {
+    let mut out: Vec<ActiveTherapy> = Vec::new();
+    let mut active: Vec<&MedicationRequest> = record
+        .medication_requests
+        .iter()
+        .filter(|r| status_is(r.status.as_deref(), &["active"]))
+        .collect();
+    // Latest authored first, so the kept order per agent is the newest.
+    active.sort_by_key(|r| std::cmp::Reverse(r.authored_on.map(|d| d.0)));
+    for r in active {
+        let v = request_view(r, record);
+        let Some((agent, matched_by, strength)) = agent_of(&v, kb, &r.dosage_instruction) else {
+            continue;
+        };
+        if out.iter().any(|t| t.agent == agent) {
+            continue;
+        }
+        let draft = DraftOrder {
+            reference: reference("MedicationRequest", r.id.as_deref()),
+            request: r.clone(),
+            raw: order_resource(r, &v, patient_id),
+        };
+        out.push(ActiveTherapy {
+            agent,
+            matched_by,
+            label: v.label(),
+            start: None,
+            current: FactSource {
+                reference: draft.reference.clone(),
+                date: r.authored_on.map(|d| d.0),
+                what: format!("{} active", v.label()),
+            },
+            order: Some(draft),
+            strength_mg: strength.and_then(Strength::per_unit_mg),
+            dose: dose::read(&r.dosage_instruction, strength),
+            hb_before_start: None,
+        });
+    }
+    for s in &record.medication_statements {
+        if !status_is(s.status.as_deref(), &["active"]) {
+            continue;
+        }
+        let v = statement_view(s, record);
+        let Some((agent, matched_by, strength)) = agent_of(&v, kb, &s.dosage) else {
+            continue;
+        };
+        if out.iter().any(|t| t.agent == agent) {
+            continue;
+        }
+        out.push(ActiveTherapy {
+            agent,
+            matched_by,
+            label: v.label(),
+            start: None,
+            current: FactSource {
+                reference: reference("MedicationStatement", s.id.as_deref()),
+                date: statement_start(s),
+                what: format!("{} taken (medication statement)", v.label()),
+            },
+            order: None,
+            strength_mg: strength.and_then(Strength::per_unit_mg),
+            dose: dose::read(&s.dosage, strength),
+            hb_before_start: None,
+        });
+    }
+    for t in &mut out {
+        t.start = start_of(t.agent, record, kb);
+        t.hb_before_start = t.start_date().and_then(|s| hb_before(record, kb, s));
+    }
+    out
+}
+
+/// The earliest record of `agent`: an order that was placed (active, on-hold, completed,
+/// stopped) by its authoredOn, or a statement that it was taken (active, completed, stopped,
+/// intended) by its effective start.
+fn start_of(agent: Agent, record: &PatientRecord, kb: &Knowledge) -> Option<FactSource> {
+    let is_agent = |v: &MedicationView<'_>, dosages| {
+        agent_of(v, kb, dosages).is_some_and(|(a, _, _)| a == agent)
+    };
+    let ordered = record
+        .medication_requests
+        .iter()
+        .filter(|r| {
+            status_is(
+                r.status.as_deref(),
+                &["active", "on-hold", "completed", "stopped"],
+            )
+        })
+        .filter_map(|r| {
+            let v = request_view(r, record);
+            is_agent(&v, &r.dosage_instruction).then(|| FactSource {
+                reference: reference("MedicationRequest", r.id.as_deref()),
+                date: r.authored_on.map(|d| d.0),
+                what: format!("{} first ordered", v.label()),
+            })
+        });
+    let taken = record
+        .medication_statements
+        .iter()
+        .filter(|s| {
+            status_is(
+                s.status.as_deref(),
+                &["active", "completed", "stopped", "intended"],
+            )
+        })
+        .filter_map(|s| {
+            let v = statement_view(s, record);
+            is_agent(&v, &s.dosage).then(|| FactSource {
+                reference: reference("MedicationStatement", s.id.as_deref()),
+                date: statement_start(s),
+                what: format!("{} taken since", v.label()),
+            })
+        });
+    // The first of equally early records wins (min_by_key keeps the first minimum).
+    ordered
+        .chain(taken)
+        .filter(|s| s.date.is_some())
+        .min_by_key(|s| s.date)
+}
+
+/// Credible Conditions in value set `valueset` (any clinical status), with their date (onset,
+/// else recordedDate).
+pub fn conditions_in(record: &PatientRecord, kb: &Knowledge, valueset: &str) -> Vec<FactSource> {
+    record
+        .conditions
+        .iter()
+        .filter(|c| is_credible(c))
+        .filter_map(|c| {
+            let code = c.code.as_ref()?;
+            let coding = coding_in(kb, valueset, code)?;
+            let date = c
+                .onset_date_time
+                .or_else(|| c.onset_period.as_ref().and_then(|p| p.start))
+                .or(c.recorded_date)
+                .map(|d| d.0);
+            Some(FactSource {
+                reference: reference("Condition", c.id.as_deref()),
+                date,
+                what: concept_what(code, coding),
+            })
+        })
+        .collect()
+}
+
+/// Usable Observations (final, amended, corrected; dated) in value set `valueset`.
+pub fn observations_in(record: &PatientRecord, kb: &Knowledge, valueset: &str) -> Vec<FactSource> {
+    record
+        .observations
+        .iter()
+        .filter(|o| is_usable_status(o))
+        .filter_map(|o| {
+            let code = o.code.as_ref()?;
+            let coding = coding_in(kb, valueset, code)?;
+            let date = o.date()?.0;
+            let value = o
+                .value_quantity
+                .as_ref()
+                .and_then(|q| q.value.map(|v| format!(" {}", number(v))))
+                .unwrap_or_default();
+            Some(FactSource {
+                reference: reference("Observation", o.id.as_deref()),
+                date: Some(date),
+                what: format!(
+                    "{}{value} ({})",
+                    code.label().unwrap_or("result"),
+                    code_label(coding)
+                ),
+            })
+        })
+        .collect()
+}
+
+/// The latest haemoglobin (g/dL) dated before `start`: the baseline of an on-treatment fall.
+pub fn hb_before(
+    record: &PatientRecord,
+    kb: &Knowledge,
+    start: NaiveDate,
+) -> Option<(f64, FactSource)> {
+    let mut best: Option<(NaiveDate, f64, FactSource)> = None;
+    for o in record.observations.iter().filter(|o| is_usable_status(o)) {
+        let (Some(code), Some(date), Some(q)) =
+            (o.code.as_ref(), o.date(), o.value_quantity.as_ref())
+        else {
+            continue;
+        };
+        let Some(coding) = coding_in(kb, "hb", code) else {
+            continue;
+        };
+        if date.0 >= start || best.as_ref().is_some_and(|(d, _, _)| *d >= date.0) {
+            continue;
+        }
+        if let Reading::Value { value, shown, .. } = convert(q, Measure::Hemoglobin) {
+            let src = FactSource {
+                reference: reference("Observation", o.id.as_deref()),
+                date: Some(date.0),
+                what: format!("Hb {shown} before the start ({})", code_label(coding)),
+            };
+            best = Some((date.0, value, src));
+        }
+    }
+    best.map(|(_, v, s)| (v, s))
+}
+
+/// Recombinant zoster vaccinations declined: status not-done with a reason (knowledge.md 2:
+/// counts as addressed).
+pub fn zoster_declined(record: &PatientRecord, kb: &Knowledge) -> Vec<FactSource> {
+    record
+        .immunizations
+        .iter()
+        .filter(|i| status_is(i.status.as_deref(), &["not-done"]) && i.status_reason.is_some())
+        .filter_map(|i| {
+            let code = i.vaccine_code.as_ref()?;
+            let coding = coding_in(kb, "zoster-vaccine", code)?;
+            let reason = i
+                .status_reason
+                .as_ref()
+                .and_then(|r| r.label())
+                .unwrap_or("reason recorded");
+            Some(FactSource {
+                reference: reference("Immunization", i.id.as_deref()),
+                date: i.occurrence_date_time.or(i.recorded).map(|d| d.0),
+                what: format!(
+                    "{} ({}) declined: {reason}",
+                    code.label().unwrap_or("Recombinant zoster vaccine"),
+                    code_label(coding)
+                ),
+            })
+        })
+        .collect()
+}
+
+/// Everything monitoring reads besides [`super::PatientFacts`] (which holds the v2 facts it
+/// also uses: VTE, infection, pregnancy, breast-feeding, hepatitis, malignancy, cytopenia,
+/// eGFR, age and the dose reasons).
+#[derive(Debug, Clone, Default)]
+pub struct MonitoringFacts {
+    pub therapies: Vec<ActiveTherapy>,
+    /// Myocardial infarction, stroke, arterial thrombosis (any clinical status).
+    pub arterial_events: Vec<FactSource>,
+    /// Blood counts (ALC, ANC, Hb) on record, any date.
+    pub blood_counts: Vec<FactSource>,
+    /// Lipid results on record, any date.
+    pub lipids: Vec<FactSource>,
+    /// IGRA and TST results on record, any date.
+    pub tb_screens: Vec<FactSource>,
+    pub zoster_declined: Vec<FactSource>,
+}
+
+/// Derive the monitoring facts of a record.
+pub fn derive(record: &PatientRecord, kb: &Knowledge, patient_id: &str) -> MonitoringFacts {
+    let obs = |vs: &[&str]| -> Vec<FactSource> {
+        vs.iter()
+            .flat_map(|v| observations_in(record, kb, v))
+            .collect()
+    };
+    MonitoringFacts {
+        therapies: active_therapies(record, kb, patient_id),
+        arterial_events: ["myocardial-infarction", "stroke", "arterial-thrombosis"]
+            .iter()
+            .flat_map(|v| conditions_in(record, kb, v))
+            .collect(),
+        blood_counts: obs(&["alc", "anc", "hb"]),
+        lipids: obs(&["lipids"]),
+        tb_screens: obs(&["igra", "tst"]),
+        zoster_declined: zoster_declined(record, kb),
+    }
+}

@@ -1,0 +1,265 @@
+//! The monitoring fixtures (fixtures/monitoring, built by scripts/build-monitoring-fixtures.py):
+//! every patient-view request, evaluated as of 2026-11-26, must give exactly the cards of
+//! expected.json (indicator and topic in order), the first card's summary must hold the
+//! expected words and its suggestion the expected FHIR action; every finding of knowledge.md
+//! 4.11 has a fixture; the patient whose monitoring is up to date gets no cards. Card text
+//! follows 4.10: summary under 140 characters naming the drug, no resource ids in the text.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::Value;
+
+use jak_sle_cds::cds::request::HookRequest;
+use jak_sle_cds::cds::{ActionType, Card, CdsResponse, Hook, OrderContext};
+use jak_sle_cds::engine;
+use jak_sle_cds::fhir::PatientRecord;
+use jak_sle_cds::knowledge::Knowledge;
+
+#[derive(Debug, Deserialize)]
+struct Expected {
+    finding: String,
+    cards: Vec<(String, String)>,
+    summary_words: Vec<String>,
+    action: Option<String>,
+}
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/monitoring")
+}
+
+fn expected() -> BTreeMap<String, Expected> {
+    let text = std::fs::read_to_string(dir().join("expected.json")).expect("expected.json");
+    serde_json::from_str(&text).expect("expected.json parses")
+}
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 26).expect("date")
+}
+
+fn evaluate(name: &str, kb: &Knowledge) -> CdsResponse {
+    let text = std::fs::read_to_string(dir().join(format!("{name}.json"))).expect("fixture");
+    let req = HookRequest::parse(text.as_bytes()).expect("fixture is a hook request");
+    assert_eq!(req.hook, "patient-view", "{name}");
+    let ctx = OrderContext::from_request(&req, Hook::PatientView).expect("context");
+    let mut record = PatientRecord::default();
+    for raw in req.prefetch.values().flatten() {
+        record.add_raw(raw);
+    }
+    engine::evaluate(&ctx, &record, kb, today())
+}
+
+/// Does the card carry the expected action ("status on-hold", "dose 2", "ServiceRequest
+/// 57021-8", "ImmunizationRecommendation 187", "none")?
+fn has_action(card: &Card, want: &str) -> bool {
+    let actions: Vec<_> = card.suggestions.iter().flat_map(|s| &s.actions).collect();
+    let (kind, value) = want.split_once(' ').unwrap_or((want, ""));
+    match kind {
+        "none" => actions.is_empty(),
+        "status" => actions.iter().any(|a| {
+            a.action_type == ActionType::Update
+                && a.resource.as_ref().is_some_and(|r| {
+                    r["resourceType"] == "MedicationRequest" && r["status"] == value
+                })
+        }),
+        "dose" => actions.iter().any(|a| {
+            a.action_type == ActionType::Update
+                && a.resource.as_ref().is_some_and(|r| {
+                    let q = &r["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"];
+                    q["value"].as_f64() == value.parse::<f64>().ok()
+                        && q["unit"] == "mg"
+                        && r["status"] == "active"
+                })
+        }),
+        resource_type => actions.iter().any(|a| {
+            a.action_type == ActionType::Create
+                && a.resource.as_ref().is_some_and(|r| {
+                    let code = if resource_type == "ServiceRequest" {
+                        &r["code"]["coding"][0]["code"]
+                    } else {
+                        &r["recommendation"][0]["vaccineCode"][0]["coding"][0]["code"]
+                    };
+                    r["resourceType"] == resource_type && code == value
+                })
+        }),
+    }
+}
+
+#[test]
+fn every_fixture_gives_its_expected_cards() {
+    let kb = Knowledge::embedded().expect("knowledge");
+    let mut failures = Vec::new();
+    for (name, exp) in expected() {
+        let resp = evaluate(&name, &kb);
+        let got: Vec<(String, String)> = resp
+            .cards
+            .iter()
+            .map(|c| {
+                (
+                    c.indicator.as_str().to_string(),
+                    c.topic().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        if got != exp.cards {
+            failures.push(format!(
+                "{name} ({}): cards {got:?}, expected {:?}\n{}",
+                exp.finding,
+                exp.cards,
+                resp.cards
+                    .iter()
+                    .map(|c| format!("  {}", c.summary))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ));
+            continue;
+        }
+        let Some(first) = resp.cards.first() else {
+            continue;
+        };
+        for w in &exp.summary_words {
+            if !first.summary.contains(w.as_str()) {
+                failures.push(format!("{name}: summary {:?} lacks {w:?}", first.summary));
+            }
+        }
+        if let Some(action) = &exp.action {
+            if !has_action(first, action) {
+                failures.push(format!(
+                    "{name}: no action {action:?} in {}",
+                    serde_json::to_string(&first.suggestions).unwrap_or_default()
+                ));
+            }
+        }
+        for c in &resp.cards {
+            let detail = c.detail.as_deref().unwrap_or_default();
+            let text = format!("{}\n{detail}", c.summary);
+            if c.summary.chars().count() >= 140 || detail.chars().count() > 1500 {
+                failures.push(format!("{name}: card too long: {}", c.summary));
+            }
+            for id in [
+                "Condition/",
+                "Observation/",
+                "MedicationRequest/",
+                "LOINC ",
+                "ICD-10-CM ",
+            ] {
+                if text.contains(id) {
+                    failures.push(format!("{name}: {id:?} in the card text:\n{text}"));
+                }
+            }
+            let drug_named = ["Baricitinib", "Tofacitinib", "Upadacitinib"]
+                .iter()
+                .any(|d| c.summary.to_lowercase().contains(&d.to_lowercase()));
+            if !drug_named {
+                failures.push(format!("{name}: the summary names no drug: {}", c.summary));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Each finding of knowledge.md 4.11 (and each boundary the issue names) has its fixture.
+#[test]
+fn every_finding_has_a_fixture() {
+    let exp = expected();
+    for name in [
+        "ok-everything-in-order",
+        "ok-no-sle-ra",
+        "stop-vte-after-start",
+        "ok-vte-before-start",
+        "stop-mi-after-start",
+        "stop-infection-after-start",
+        "stop-pregnancy-after-start",
+        "stop-active-tb",
+        "stop-lymphocytes",
+        "stop-tofacitinib-hb-7_9",
+        "ok-tofacitinib-hb-8_1",
+        "stop-tofacitinib-hb-fall-2_1",
+        "stop-egfr-29",
+        "dose-egfr-31",
+        "stop-upadacitinib-egfr-14",
+        "reassess-malignancy-after-start",
+        "reassess-two-jak",
+        "dose-probenecid-after-start",
+        "ok-age-64",
+        "dose-age-65",
+        "due-cbc-91-days",
+        "ok-cbc-89-days",
+        "due-lipids-9-weeks",
+        "ok-lipids-7-weeks",
+        "due-tb-screening",
+        "ok-tb-screening-before-start",
+        "due-zoster-vaccine",
+        "ok-zoster-declined",
+        "combined-due",
+    ] {
+        assert!(exp.contains_key(name), "no fixture {name}");
+    }
+    assert!(exp["ok-everything-in-order"].cards.is_empty());
+}
+
+#[test]
+fn the_everything_in_order_patient_gets_an_empty_card_list() {
+    let kb = Knowledge::embedded().expect("knowledge");
+    let resp = evaluate("ok-everything-in-order", &kb);
+    assert_eq!(
+        serde_json::to_value(&resp).expect("json"),
+        serde_json::json!({"cards": []})
+    );
+}
+
+#[test]
+fn monitoring_due_items_are_one_combined_card() {
+    let kb = Knowledge::embedded().expect("knowledge");
+    let resp = evaluate("combined-due", &kb);
+    assert_eq!(resp.cards.len(), 1);
+    let c = &resp.cards[0];
+    let codes: Vec<String> = c
+        .suggestions
+        .iter()
+        .flat_map(|s| &s.actions)
+        .filter_map(|a| a.resource.as_ref())
+        .map(|r| r["resourceType"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        codes,
+        ["ServiceRequest", "ImmunizationRecommendation"],
+        "{codes:?}"
+    );
+}
+
+#[test]
+fn the_committed_fixtures_are_the_script_output() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/build-monitoring-fixtures.py");
+    let copy = dir.path().join("scripts");
+    std::fs::create_dir_all(&copy).expect("mkdir");
+    std::fs::copy(&script, copy.join("build.py")).expect("copy");
+    let out = std::process::Command::new("python3")
+        .arg(copy.join("build.py"))
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let built = dir.path().join("fixtures/monitoring");
+    for entry in std::fs::read_dir(&built).expect("built fixtures") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().expect("name").to_owned();
+        let committed = std::fs::read(self::dir().join(&name)).unwrap_or_default();
+        let rebuilt = std::fs::read(&path).expect("rebuilt");
+        assert!(
+            committed == rebuilt,
+            "fixtures/monitoring/{} differs from the script output: run python3 scripts/build-monitoring-fixtures.py",
+            name.to_string_lossy()
+        );
+    }
+    let value: Value =
+        serde_json::from_slice(&std::fs::read(built.join("expected.json")).expect("expected"))
+            .expect("json");
+    assert!(value.as_object().is_some_and(|o| o.len() >= 29));
+}
