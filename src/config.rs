@@ -4,6 +4,7 @@
 
 pub mod env;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -20,6 +21,37 @@ pub struct Config {
     pub limits: LimitSettings,
     pub proxy: ProxySettings,
     pub metrics: MetricsSettings,
+    /// Per-service settings by service id (`[services."jak-sle-order-sign"] mode = "silent"`).
+    pub services: BTreeMap<String, ServiceSettings>,
+}
+
+/// How a service takes part (docs/governance.md).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceMode {
+    /// Cards are returned (the default).
+    #[default]
+    Live,
+    /// Evaluated and audited as usual, but answered with no cards (shadow mode).
+    Silent,
+    /// Absent from discovery; its endpoints answer 404.
+    Off,
+}
+
+impl ServiceMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceMode::Live => "live",
+            ServiceMode::Silent => "silent",
+            ServiceMode::Off => "off",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServiceSettings {
+    pub mode: ServiceMode,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -421,6 +453,19 @@ profile = "us-label"
         assert_eq!(c.limits.body_timeout_ms, 500);
         let bad = Config::from_toml("[proxy]\ntrusted = [\"proxy.internal\"]").unwrap();
         assert!(bad.check().unwrap_err().starts_with("proxy.trusted:"));
+    }
+
+    #[test]
+    fn service_modes_default_to_live_and_reject_unknown_values() {
+        let c = Config::from_toml(
+            "[services.\"jak-sle-order-sign\"]\nmode = \"silent\"\n[services.x]\nmode = \"off\"",
+        )
+        .unwrap();
+        assert_eq!(c.services["jak-sle-order-sign"].mode, ServiceMode::Silent);
+        assert_eq!(c.services["x"].mode, ServiceMode::Off);
+        assert_eq!(ServiceSettings::default().mode, ServiceMode::Live);
+        let e = Config::from_toml("[services.x]\nmode = \"shadow\"").unwrap_err();
+        assert!(e.to_string().contains("shadow"), "{e}");
     }
 
     #[test]

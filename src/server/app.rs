@@ -66,7 +66,14 @@ impl Application {
                 "auth.required = false: CDS clients are NOT authenticated; use only for local tests"
             );
         }
-        let discovery = web::Bytes::from(pipeline.catalog().discovery_document().to_string());
+        pipeline.log_modes();
+        let extension = pipeline.knowledge().version.extension();
+        let discovery = web::Bytes::from(
+            pipeline
+                .catalog()
+                .discovery_document(&extension)
+                .to_string(),
+        );
         let listener = TcpListener::bind(config.server.listen)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen))?;
         let bound = listener.local_addr()?;

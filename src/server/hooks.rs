@@ -1,5 +1,5 @@
 //! `POST /cds-services/{id}`: one hook call. Auth → body → parse → gather → engine → 200 with
-//! cards; every call to a known service is queued for the audit writer (status and latency)
+//! cards (none for a silent service, whose would-be cards are audited); every call to a known service is queued for the audit writer (status and latency)
 //! and logged with hookInstance, service id, status, latency and counts only.
 
 use std::time::Instant;
@@ -49,6 +49,7 @@ pub async fn call_service(
     };
     let status = response.status().as_u16();
     let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let mode = state.pipeline.mode(&service.id);
     let (cards, orders, unavailable) = match &trace.evaluation {
         Some(ev) => (
             ev.response
@@ -73,6 +74,7 @@ pub async fn call_service(
     tracing::info!(
         hook_instance = %trace.hook_instance,
         service_id = %service.id,
+        mode = mode.as_str(),
         status,
         latency_ms,
         orders,
@@ -91,8 +93,11 @@ pub async fn call_service(
         latency_ms,
         status,
         removed_other_patients: u64::try_from(removed).unwrap_or(u64::MAX),
+        mode,
+        knowledge_version: state.pipeline.knowledge().version.label(),
     };
-    // The cards issued, so that feedback can be joined to their topics in the report.
+    // The cards issued (or, silent, that would have been), so that feedback can be joined to
+    // their topics in the report.
     let issued = trace
         .evaluation
         .map(|e| e.response.cards)
@@ -134,8 +139,12 @@ async fn handle(
                 prefetch_keys = request.prefetch_keys(), reason = %e, "hook call refused");
             ApiError::from(e)
         })?;
-    super::metrics::cards(&service.id, &evaluation.response.cards, "live");
-    let response = HttpResponse::Ok().json(&evaluation.response);
+    super::metrics::cards(
+        &service.id,
+        &evaluation.response.cards,
+        evaluation.mode.as_str(),
+    );
+    let response = HttpResponse::Ok().json(evaluation.answer());
     trace.evaluation = Some(evaluation);
     Ok(response)
 }

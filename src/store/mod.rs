@@ -25,11 +25,11 @@ use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor};
 
 use crate::cds::feedback::FeedbackItem;
 use crate::cds::Card;
-use crate::config::StoreSettings;
+use crate::config::{ServiceMode, StoreSettings};
 
 pub use audit_queue::QUEUE_CAPACITY as AUDIT_QUEUE_CAPACITY;
 pub use replay::ReplayTable;
-pub use report::{ReasonCount, Report, TopicReport};
+pub use report::{LatencyReport, ReasonCount, Report, TopicReport, WeeklyCount};
 
 use audit_queue::AuditQueue;
 
@@ -72,6 +72,10 @@ pub struct AuditRecord {
     pub status: u16,
     /// Resources removed from the gathered data as not clearly this patient's.
     pub removed_other_patients: u64,
+    /// The service's mode: for a silent call, `cards` are those that would have been shown.
+    pub mode: ServiceMode,
+    /// The knowledge version label ([`crate::knowledge::KnowledgeVersion::label`]).
+    pub knowledge_version: String,
 }
 
 /// The feedback and audit store. Cheap to clone (a connection pool and the audit queue).
@@ -347,11 +351,11 @@ impl QueuedCall {
 }
 
 /// Columns of one `audit` row.
-const AUDIT_COLUMNS: usize = 10;
+const AUDIT_COLUMNS: usize = 12;
 /// Columns of one `card_issued` row.
-const CARD_COLUMNS: usize = 8;
-/// Most rows per multi-row INSERT (8 × 500 = 4,000 parameters: within SQLite's and
-/// PostgreSQL's limits).
+const CARD_COLUMNS: usize = 10;
+/// Most rows per multi-row INSERT (11 × 500 = 5,500 parameters: within SQLite's (32,766)
+/// and PostgreSQL's (65,535) limits).
 const ROWS_PER_INSERT: usize = 500;
 
 /// How the bind parameters of a generated statement are written.
@@ -424,7 +428,7 @@ async fn insert_calls_on(
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let sql = format!(
             "INSERT INTO audit (id, at, service_id, hook, hook_instance, patient_hash, cards, \
-             latency_ms, status, removed_other_patients) VALUES {}",
+             latency_ms, status, removed_other_patients, mode, knowledge_version) VALUES {}",
             placeholders(params, chunk.len(), AUDIT_COLUMNS)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -440,14 +444,16 @@ async fn insert_calls_on(
                 .bind(&row.summary)
                 .bind(i64::try_from(record.latency_ms).unwrap_or(i64::MAX))
                 .bind(i64::from(record.status))
-                .bind(i64::try_from(record.removed_other_patients).unwrap_or(i64::MAX));
+                .bind(i64::try_from(record.removed_other_patients).unwrap_or(i64::MAX))
+                .bind(record.mode.as_str())
+                .bind(&record.knowledge_version);
         }
         query.execute(&mut *tx).await?;
     }
     for chunk in cards.chunks(ROWS_PER_INSERT) {
         let sql = format!(
             "INSERT INTO card_issued (audit_id, ordinal, card_uuid, service_id, topic, \
-             indicator, hook_instance, issued_at) VALUES {}",
+             indicator, hook_instance, issued_at, mode, knowledge_version) VALUES {}",
             placeholders(params, chunk.len(), CARD_COLUMNS)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -460,7 +466,9 @@ async fn insert_calls_on(
                 .bind(&card.topic)
                 .bind(&card.indicator)
                 .bind(&row.call.record.hook_instance)
-                .bind(&row.at);
+                .bind(&row.at)
+                .bind(row.call.record.mode.as_str())
+                .bind(&row.call.record.knowledge_version);
         }
         query.execute(&mut *tx).await?;
     }
