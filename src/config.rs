@@ -4,6 +4,7 @@
 
 pub mod env;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -17,7 +18,40 @@ pub struct Config {
     pub fhir: FhirSettings,
     pub store: StoreSettings,
     pub knowledge: KnowledgeSettings,
+    pub limits: LimitSettings,
+    pub proxy: ProxySettings,
     pub metrics: MetricsSettings,
+    /// Per-service settings by service id (`[services."jak-sle-order-sign"] mode = "silent"`).
+    pub services: BTreeMap<String, ServiceSettings>,
+}
+
+/// How a service takes part (docs/governance.md).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceMode {
+    /// Cards are returned (the default).
+    #[default]
+    Live,
+    /// Evaluated and audited as usual, but answered with no cards (shadow mode).
+    Silent,
+    /// Absent from discovery; its endpoints answer 404.
+    Off,
+}
+
+impl ServiceMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceMode::Live => "live",
+            ServiceMode::Silent => "silent",
+            ServiceMode::Off => "off",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServiceSettings {
+    pub mode: ServiceMode,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -47,6 +81,9 @@ pub struct AuthSettings {
     pub issuers: Vec<IssuerSettings>,
     /// Allowed clock skew for `exp`/`iat`, seconds.
     pub leeway_seconds: u64,
+    /// Longest token lifetime accepted, seconds: `exp - iat` and `exp - now` may not exceed
+    /// it (plus `leeway_seconds`). Also sizes the replay cache (see docs/trust.md).
+    pub max_token_lifetime_seconds: u64,
 }
 
 impl Default for AuthSettings {
@@ -60,6 +97,7 @@ impl Default for AuthSettings {
                 jku: vec!["https://sandbox.cds-hooks.org/.well-known/jwks.json".into()],
             }],
             leeway_seconds: 60,
+            max_token_lifetime_seconds: 900,
         }
     }
 }
@@ -140,6 +178,50 @@ pub struct MetricsSettings {
     /// Address of the `/metrics` listener, e.g. "0.0.0.0:9464". Default: no metrics
     /// listener. Never the API listener.
     pub listen: Option<SocketAddr>,
+}
+
+/// Bounds on what one call may make the service do (issue 9).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitSettings {
+    /// Most in-scope draft orders evaluated in one hook call; a call with more is refused
+    /// with 400.
+    pub max_orders_per_call: usize,
+    /// Deadline on reading a whole request body, milliseconds; 408 when it passes.
+    pub body_timeout_ms: u64,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        LimitSettings {
+            max_orders_per_call: 50,
+            body_timeout_ms: 10_000,
+        }
+    }
+}
+
+/// Reverse proxies whose forwarded headers (`Forwarded`, `X-Forwarded-Host`,
+/// `X-Forwarded-Proto`) are believed when `server.public_url` is not set.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProxySettings {
+    /// Peer addresses of trusted proxies: IP addresses or CIDR networks ("10.0.0.0/8").
+    pub trusted: Vec<String>,
+}
+
+impl ProxySettings {
+    /// The trusted networks (an address is a network of one).
+    pub fn networks(&self) -> Result<Vec<ipnet::IpNet>, String> {
+        self.trusted
+            .iter()
+            .map(|t| {
+                let t = t.trim();
+                t.parse::<ipnet::IpNet>()
+                    .or_else(|_| t.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| format!("proxy.trusted: {t:?} is not an IP address or network"))
+            })
+            .collect()
+    }
 }
 
 /// Why a configuration file could not be used. Every variant names the file.
@@ -265,6 +347,16 @@ impl Config {
                 ));
             }
         }
+        if self.auth.max_token_lifetime_seconds == 0 {
+            return Err("auth.max_token_lifetime_seconds: must be greater than 0".into());
+        }
+        if self.limits.max_orders_per_call == 0 || self.limits.body_timeout_ms == 0 {
+            return Err(
+                "limits.max_orders_per_call and limits.body_timeout_ms: must be greater than 0"
+                    .into(),
+            );
+        }
+        self.proxy.networks()?;
         if self.fhir.timeout_ms == 0 || self.fhir.budget_ms == 0 {
             return Err("fhir.timeout_ms and fhir.budget_ms: must be greater than 0".into());
         }
@@ -344,6 +436,36 @@ profile = "us-label"
         assert!(e.contains("server.public_url"), "{e}");
         let missing = Config::load(&dir.path().join("absent.toml")).unwrap_err();
         assert!(missing.to_string().contains("absent.toml"));
+    }
+
+    #[test]
+    fn limits_and_proxies_are_read_and_checked() {
+        let c = Config::from_toml("").unwrap();
+        assert_eq!(c.limits.max_orders_per_call, 50);
+        assert_eq!(c.auth.max_token_lifetime_seconds, 900);
+        assert!(c.proxy.trusted.is_empty());
+        let c = Config::from_toml(
+            "[proxy]\ntrusted = [\"10.0.0.0/8\", \"::1\"]\n[limits]\nbody_timeout_ms = 500",
+        )
+        .unwrap();
+        assert!(c.check().is_ok());
+        assert_eq!(c.proxy.networks().unwrap().len(), 2);
+        assert_eq!(c.limits.body_timeout_ms, 500);
+        let bad = Config::from_toml("[proxy]\ntrusted = [\"proxy.internal\"]").unwrap();
+        assert!(bad.check().unwrap_err().starts_with("proxy.trusted:"));
+    }
+
+    #[test]
+    fn service_modes_default_to_live_and_reject_unknown_values() {
+        let c = Config::from_toml(
+            "[services.\"jak-sle-order-sign\"]\nmode = \"silent\"\n[services.x]\nmode = \"off\"",
+        )
+        .unwrap();
+        assert_eq!(c.services["jak-sle-order-sign"].mode, ServiceMode::Silent);
+        assert_eq!(c.services["x"].mode, ServiceMode::Off);
+        assert_eq!(ServiceSettings::default().mode, ServiceMode::Live);
+        let e = Config::from_toml("[services.x]\nmode = \"shadow\"").unwrap_err();
+        assert!(e.to_string().contains("shadow"), "{e}");
     }
 
     #[test]

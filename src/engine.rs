@@ -1,6 +1,7 @@
 //! One evaluation: facts from the record, a decision per in-scope order (order hooks) or a
 //! monitoring review of the active JAK/TYK2 therapies (patient-view), cards out (critical
-//! first, then warning, then info; order of the drafts within each).
+//! first, then warning, then info; order of the drafts within each), each card carrying
+//! the knowledge version as a CDS Hooks `extension`.
 
 use chrono::NaiveDate;
 
@@ -57,7 +58,7 @@ pub fn evaluate(
         };
         cards.extend(cards::render(&decision, &rc));
     }
-    sorted(cards)
+    sorted(cards, kb)
 }
 
 /// patient-view: the same facts, the monitoring rules and cards (knowledge.md 4.11). Silent
@@ -77,16 +78,19 @@ fn monitor(
         return CdsResponse::default();
     }
     let review = rules::monitoring::review(&patient_facts, &monitoring, kb, today);
-    sorted(cards::monitoring::render(
-        &review,
+    sorted(
+        cards::monitoring::render(&review, kb, &ctx.patient_id, today),
         kb,
-        &ctx.patient_id,
-        today,
-    ))
+    )
 }
 
-/// Critical first, then warning, then info; stable within one indicator.
-fn sorted(mut cards: Vec<crate::cds::Card>) -> CdsResponse {
+/// Every card names the knowledge that produced it (so feedback joins to it); critical
+/// first, then warning, then info; stable within one indicator.
+fn sorted(mut cards: Vec<crate::cds::Card>, kb: &Knowledge) -> CdsResponse {
+    let extension = kb.version.extension();
+    for card in &mut cards {
+        card.extension = Some(extension.clone());
+    }
     cards.sort_by_key(|c| std::cmp::Reverse(c.indicator));
     CdsResponse {
         cards,

@@ -1,6 +1,7 @@
 //! The `jak-sle-cds` command: `serve` (the default) runs the CDS Hooks service, `evaluate`
 //! answers one hook request from a file without a server, `report` summarises stored
-//! feedback and audit records.
+//! feedback and audit records (text, or an HTML page with charts), `cohort` runs a
+//! population dry run over a FHIR Bulk Data export (docs/governance.md).
 //!
 //! Logs go to stderr: the filter comes from `RUST_LOG` (default `info`), the format from
 //! `JAK_SLE_LOG_FORMAT` (`json` for one JSON object per line, otherwise human-readable);
@@ -64,11 +65,39 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
-    /// Summarise stored feedback and audit records.
+    /// Summarise stored feedback and audit records for the CDS committee, per knowledge
+    /// version (live and silent cards apart).
     Report {
         /// Only records on or after this day (YYYY-MM-DD).
         #[arg(long)]
         since: Option<NaiveDate>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// text (default) or html (one self-contained page with charts; needs --out).
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+        /// Write the report to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Population dry run: evaluate a hypothetical order for every SLE patient of a FHIR Bulk
+    /// Data export; writes verdicts.csv and summary.html into --out.
+    Cohort {
+        /// The export folder (*.ndjson and *.ndjson.gz files).
+        #[arg(long)]
+        bulk: PathBuf,
+        /// Output folder (created if needed).
+        #[arg(long)]
+        out: PathBuf,
+        /// The agent ordered (a JAK or TYK2 inhibitor).
+        #[arg(long, default_value = "baricitinib")]
+        agent: String,
+        /// Daily dose, mg.
+        #[arg(long, default_value_t = 4.0)]
+        dose_mg: f64,
+        /// Evaluate as of this day (YYYY-MM-DD) instead of today.
+        #[arg(long)]
+        today: Option<NaiveDate>,
         #[arg(long)]
         config: Option<PathBuf>,
     },
@@ -78,6 +107,12 @@ enum Command {
 enum Format {
     Json,
     Text,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum ReportFormat {
+    Text,
+    Html,
 }
 
 #[tokio::main]
@@ -105,7 +140,20 @@ async fn main() -> ExitCode {
             )
             .await
         }
-        Command::Report { since, config } => report(config.as_deref(), since).await,
+        Command::Report {
+            since,
+            config,
+            format,
+            out,
+        } => report(config.as_deref(), since, format, out.as_deref()).await,
+        Command::Cohort {
+            bulk,
+            out,
+            agent,
+            dose_mg,
+            today,
+            config,
+        } => cohort(&bulk, &out, &agent, dose_mg, today, config.as_deref()),
         Command::CheckConfig { config } => check_config(config.as_deref()),
     };
     match result {
@@ -168,17 +216,72 @@ async fn evaluate(
     Ok(())
 }
 
-async fn report(config: Option<&Path>, since: Option<NaiveDate>) -> anyhow::Result<()> {
+async fn report(
+    config: Option<&Path>,
+    since: Option<NaiveDate>,
+    format: ReportFormat,
+    out: Option<&Path>,
+) -> anyhow::Result<()> {
+    if format == ReportFormat::Html && out.is_none() {
+        anyhow::bail!("report --format html needs --out FILE");
+    }
     let config = load_config(config)?;
     let store = jak_sle_cds::store::Store::open(&config.store).await?;
-    store_report(&store, since).await
+    let report = store.report(since).await?;
+    let text = match format {
+        ReportFormat::Text => jak_sle_cds::report::text::render(&report),
+        ReportFormat::Html => {
+            let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            jak_sle_cds::report::committee::render(&report, &now)?
+        }
+    };
+    match out {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(())
 }
 
-/// Print the per-topic feedback report (what a CDS committee reviews monthly).
-async fn store_report(
-    store: &jak_sle_cds::store::Store,
-    since: Option<NaiveDate>,
+fn cohort(
+    bulk: &Path,
+    out: &Path,
+    agent: &str,
+    dose_mg: f64,
+    today: Option<NaiveDate>,
+    config: Option<&Path>,
 ) -> anyhow::Result<()> {
-    print!("{}", store.report(since).await?.to_text());
+    use jak_sle_cds::cohort::{self, CohortOptions, HypotheticalOrder};
+    let config = load_config(config)?;
+    let kb = load_knowledge(&config)?;
+    let order = HypotheticalOrder::new(agent, dose_mg, &kb).map_err(anyhow::Error::msg)?;
+    let opts = CohortOptions {
+        bulk: bulk.to_path_buf(),
+        out: out.to_path_buf(),
+        order,
+        today: today.unwrap_or_else(|| chrono::Utc::now().date_naive()),
+        progress: true,
+    };
+    let run = cohort::run(&opts, &kb)?;
+    let secs = run.elapsed.as_secs_f64().max(1e-9);
+    eprintln!(
+        "cohort: {} patients, {} with SLE, {:.1} MB of NDJSON in {secs:.1} s \
+         ({:.0} patients/s, {:.1} SLE patients/s, {:.1} MB/s); {} bad line(s)",
+        run.patients,
+        run.verdicts.len(),
+        run.bytes as f64 / 1e6,
+        run.patients as f64 / secs,
+        run.verdicts.len() as f64 / secs,
+        run.bytes as f64 / 1e6 / secs,
+        run.bad_lines,
+    );
+    for b in run.bad_examples.iter().take(20) {
+        eprintln!("cohort: bad line {}:{}: {}", b.file, b.line, b.reason);
+    }
+    if run.bad_examples.len() > 20 {
+        eprintln!("cohort: … more bad lines in summary.html");
+    }
+    println!("{}", out.join("verdicts.csv").display());
+    println!("{}", out.join("summary.html").display());
     Ok(())
 }

@@ -25,6 +25,7 @@ fn issuer(jwks_url: Option<String>, jku: Vec<String>) -> AuthSettings {
             jku,
         }],
         leeway_seconds: 60,
+        ..AuthSettings::default()
     }
 }
 

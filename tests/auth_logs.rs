@@ -74,6 +74,9 @@ async fn tokens_and_patient_ids_never_reach_the_log() {
             cards: vec![("topic".into(), "critical".into())],
             latency_ms: 12,
             status: 200,
+            removed_other_patients: 0,
+            mode: jak_sle_cds::config::ServiceMode::Live,
+            knowledge_version: "1.0.0".into(),
         })
         .await
         .unwrap();

@@ -20,12 +20,19 @@ fn fhir(body: &Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_raw(body.to_string(), "application/fhir+json")
 }
 
+/// A Condition of patient "p1" (resources not clearly of the hook's patient are removed).
 fn condition(id: &str) -> Value {
-    json!({"resourceType": "Condition", "id": id, "code": {"text": "x"}})
+    condition_of(id, "p1")
+}
+
+fn condition_of(id: &str, patient: &str) -> Value {
+    json!({"resourceType": "Condition", "id": id, "code": {"text": "x"},
+        "subject": {"reference": format!("Patient/{patient}")}})
 }
 
 fn observation(id: &str) -> Value {
-    json!({"resourceType": "Observation", "id": id, "status": "final"})
+    json!({"resourceType": "Observation", "id": id, "status": "final",
+        "subject": {"reference": "Patient/p1"}})
 }
 
 async fn respond(server: &MockServer, p: &str, response: ResponseTemplate) {
@@ -45,7 +52,7 @@ async fn expect_search(server: &MockServer, p: &str, patient: &str, id: &str, ti
     Mock::given(method("GET"))
         .and(path(p))
         .and(query_param("patient", patient))
-        .respond_with(fhir(&searchset(&[condition(id)], None)))
+        .respond_with(fhir(&searchset(&[condition_of(id, patient)], None)))
         .expect(times)
         .mount(server)
         .await;

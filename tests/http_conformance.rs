@@ -54,6 +54,7 @@ fn full_card() -> Card {
             display: Some("Benefit outweighs risk".into()),
         }],
         links: vec![Link::absolute("Label", "https://www.example.org/label.pdf")],
+        extension: None,
     }
 }
 

@@ -139,15 +139,15 @@ async fn each_hook_without_prefetch_reads_the_real_server_for_the_right_patient(
                 summary.starts_with(name) && summary.contains("VTE history"),
                 "{label}: {summary}"
             );
-            // The detail states the patient's own finding, read from the server, as a clinician
-            // reads it: without FHIR ids (knowledge.md 4.10; ids stay in the audit record).
+            // The detail names the patient's own records, read from the server (by what they
+            // say: since knowledge.md v2 no FHIR id appears where a clinician reads).
             let text = all_text(&got);
-            let ids: Vec<&String> = own.iter().filter(|r| text.contains(r.as_str())).collect();
             assert!(
-                ids.is_empty(),
-                "{label}: FHIR ids in clinician text {ids:?}"
+                text.contains("Deep venous thrombosis") && text.contains("eGFR 52"),
+                "{label}: {text}"
             );
-            assert!(text.contains("Deep venous thrombosis"), "{label}: {text}");
+            let ids: Vec<&String> = own.iter().filter(|r| text.contains(r.as_str())).collect();
+            assert!(ids.is_empty(), "{label}: FHIR ids in the card text {ids:?}");
             // ... and nothing of the other patient's.
             let leaked: Vec<&String> = others
                 .iter()

@@ -23,6 +23,10 @@ const PATIENT: &str = "log-patient-8e41b0d2";
 const ACCESS_TOKEN: &str = "fhir-access-token-71c0a9e35d";
 /// Patient data inside a resource that cannot be read.
 const UNREADABLE_VALUE: &str = "Jane Unreadable-Doe";
+/// Canary values of the wrong JSON type (serde quotes such values in its messages): a date
+/// as a number, a numeric `valueString`, a numeric subject reference, a numeric code.
+const CANARIES: [&str; 4] = ["19111111", "48151623", "31415926", "27182818"];
+const OTHER_PATIENT: &str = "other-patient-3f9a61";
 const SERVICE: &str = "/cds-services/jak-sle-order-select";
 
 /// The order-select fixture for [`PATIENT`] against `fhir_server` with the access token;
@@ -66,8 +70,11 @@ async fn no_token_jwt_or_patient_id_reaches_the_log_on_any_path() {
         .and(path("/fhir/Condition"))
         .respond_with(
             ResponseTemplate::new(200).set_body_json(
-                serde_json::from_str::<Value>(&fixture("sandbox-r4-order-select.json")).unwrap()
-                    ["prefetch"]["conditions"]
+                // This patient's conditions (another patient's would be removed: 412).
+                serde_json::from_str::<Value>(
+                    &fixture("sandbox-r4-order-select.json").replace(FIXTURE_PATIENT, PATIENT),
+                )
+                .unwrap()["prefetch"]["conditions"]
                     .clone(),
             ),
         )
@@ -105,7 +112,18 @@ async fn no_token_jwt_or_patient_id_reaches_the_log_on_any_path() {
             r["prefetch"]["labs"] = json!({"resourceType": "Bundle", "type": "searchset",
                 "entry": [{"resource": {"resourceType": "Observation", "id": "bad-obs",
                     "status": "final", "subject": {"reference": format!("Patient/{PATIENT}")},
-                    "valueQuantity": {"value": format!("{UNREADABLE_VALUE} {PATIENT}")}}}]});
+                    "valueQuantity": {"value": format!("{UNREADABLE_VALUE} {PATIENT}")}}},
+                    {"resource": {"resourceType": "Observation", "id": "bad-date",
+                    "status": "final", "effectiveDateTime": 19111111}},
+                    {"resource": {"resourceType": "Observation", "id": "bad-string",
+                    "status": "final", "valueString": 48151623}},
+                    {"resource": {"resourceType": "Observation", "id": "bad-subject",
+                    "status": "final", "subject": {"reference": 31415926}}},
+                    {"resource": {"resourceType": "Observation", "id": "bad-code",
+                    "status": "final", "code": {"coding": [{"code": 27182818}]}}},
+                    // Another patient's: removed, counted and logged without its ids.
+                    {"resource": {"resourceType": "Observation", "id": "theirs",
+                    "status": "final", "subject": {"reference": format!("Patient/{OTHER_PATIENT}")}}}]});
             r.to_string()
         }),
         // 412: the FHIR server answers 500 (its body names the patient).
@@ -226,11 +244,19 @@ async fn no_token_jwt_or_patient_id_reaches_the_log_on_any_path() {
         "bearer token rejected",
         "feedback stored",
         "resource skipped: could not be read",
+        // The field path and the expected type, instead of the value.
+        "Observation.effectiveDateTime: expected a string",
+        "Observation.valueString: expected a string",
+        "Observation.subject.reference: expected a string",
+        "Observation.code.coding[0].code: expected a string",
+        "resources not clearly of the hook's patient removed",
     ] {
         assert!(log.contains(expected), "{expected:?} not logged:\n{log}");
     }
     let mut secrets: Vec<String> =
         vec![PATIENT.into(), ACCESS_TOKEN.into(), UNREADABLE_VALUE.into()];
+    secrets.extend(CANARIES.iter().map(|c| c.to_string()));
+    secrets.push(OTHER_PATIENT.into());
     for jwt in &jwts {
         secrets.push(jwt.clone());
         secrets.extend(

@@ -207,6 +207,7 @@ pub fn build(spec: CardSpec) -> Card {
         suggestions: spec.suggestions,
         override_reasons: spec.override_reasons,
         links: spec.links,
+        extension: None,
     }
 }
 

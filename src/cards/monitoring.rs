@@ -161,6 +161,7 @@ fn card(kb: &Knowledge, agent: Agent, p: Parts) -> Card {
         suggestions: p.suggestions,
         override_reasons: p.override_reasons,
         links: links(kb, &[agent]),
+        extension: None,
     }
 }
 

@@ -122,6 +122,7 @@ mod tests {
             selection_behavior: None,
             override_reasons: vec![],
             links: vec![],
+            extension: None,
         };
         let text = render(&CdsResponse {
             cards: vec![card],

@@ -130,6 +130,9 @@ pub struct Card {
     pub override_reasons: Vec<Coding>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<Link>,
+    /// CDS Hooks extension: the knowledge version that produced the card (set by the engine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension: Option<Value>,
 }
 
 impl Card {

@@ -54,6 +54,8 @@ pub enum DiscoveryError {
     File(#[from] KnowledgeError),
     #[error("{SERVICES_FILE}: {0}")]
     Invalid(String),
+    #[error("config [services.{0:?}]: no service with this id in {SERVICES_FILE}")]
+    UnknownService(String),
 }
 
 #[derive(Deserialize)]
@@ -121,9 +123,14 @@ impl ServiceCatalog {
         &self.services
     }
 
+    /// Drop the services for which `off` is true (switched off by configuration).
+    pub fn remove(&mut self, off: impl Fn(&ServiceDefinition) -> bool) {
+        self.services.retain(|s| !off(s));
+    }
+
     /// The discovery document: `{"services": [...]}` without the internal `required` lists
-    /// and without empty elements.
-    pub fn discovery_document(&self) -> Value {
+    /// and without empty elements; each service carries `extension` (the knowledge version).
+    pub fn discovery_document(&self, extension: &Value) -> Value {
         let services: Vec<Value> = self
             .services
             .iter()
@@ -133,6 +140,7 @@ impl ServiceCatalog {
                     "id": s.id,
                     "title": s.title,
                     "description": s.description,
+                    "extension": extension,
                 });
                 if !s.prefetch.is_empty() {
                     entry["prefetch"] = json!(s.prefetch);
@@ -283,7 +291,7 @@ mod tests {
                 "jak-sle-monitor"
             ]
         );
-        let doc = catalog.discovery_document().to_string();
+        let doc = catalog.discovery_document(&json!({})).to_string();
         assert!(!doc.contains("required"), "{doc}");
         assert!(doc.contains("{{context.patientId}}"));
         assert_eq!(

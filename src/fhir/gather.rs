@@ -29,7 +29,7 @@ use super::allow::AllowList;
 use super::client::{log_failure, FetchFailure, Fetched, FhirClient, Target};
 use super::model::{Medication, Resource};
 use super::prefetch::{classify, Missing, Prefetched};
-use super::scope::{drop_other_patients, template_type};
+use super::scope::{keep_this_patient, patient_resources, ThisPatient};
 use super::template::{encode_component, render, TemplateError};
 use super::PatientRecord;
 use crate::server::metrics::{prefetch_key, PrefetchOutcome};
@@ -50,6 +50,20 @@ pub enum GatherError {
     /// Required data could not be obtained (HTTP 412), with a short reason without PHI.
     #[error("{0}")]
     PreconditionFailed(String),
+    /// Required data held only other patients' resources (HTTP 412); `removed` resources
+    /// were removed by the patient filter (for the audit).
+    #[error("{reason}")]
+    OnlyOtherPatients { reason: String, removed: usize },
+}
+
+impl GatherError {
+    /// Resources of other patients removed before the call failed (0 when none).
+    pub fn removed_other_patients(&self) -> usize {
+        match self {
+            GatherError::OnlyOtherPatients { removed, .. } => *removed,
+            _ => 0,
+        }
+    }
 }
 
 /// Gathers a patient's data for one hook call. Cheap to clone; holds the HTTP client.
@@ -68,6 +82,9 @@ enum Unobtainable {
     Token(String),
     BadTemplate,
     Failed(FetchFailure),
+    /// Its data (prefetched, or fetched when the prefetch held only other patients') held
+    /// no resource of this patient but some of others.
+    OnlyOtherPatients,
 }
 
 impl std::fmt::Display for Unobtainable {
@@ -80,6 +97,9 @@ impl std::fmt::Display for Unobtainable {
             Unobtainable::Token(t) => write!(f, "not prefetched and no value for {{{{{t}}}}}"),
             Unobtainable::BadTemplate => f.write_str("not prefetched and its template is invalid"),
             Unobtainable::Failed(e) => write!(f, "not prefetched and the FHIR query failed ({e})"),
+            Unobtainable::OnlyOtherPatients => {
+                f.write_str("the data received held only other patients' resources")
+            }
         }
     }
 }
@@ -119,27 +139,43 @@ impl Gatherer {
         let mut lost: Vec<(&str, Unobtainable)> = Vec::new();
         let mut to_fetch: Vec<(&str, String)> = Vec::new();
 
+        let patient = req
+            .context
+            .get("patientId")
+            .and_then(|v| v.as_str())
+            .map(|id| ThisPatient::new(id, req.fhir_server.as_deref()));
+        // Prefetch keys whose data held only other patients' resources: fetched instead.
+        let mut emptied: BTreeSet<&str> = BTreeSet::new();
+
         for (key, template) in templates {
-            match classify(&req.prefetch, key) {
+            let why = match classify(&req.prefetch, key) {
                 Prefetched::Data(resource) => {
-                    prefetch_key(key, PrefetchOutcome::Prefetched);
-                    record.add(*resource)
+                    match keep_to_patient(key, vec![*resource], patient.as_ref(), &mut record) {
+                        Scoped::Kept => {
+                            prefetch_key(key, PrefetchOutcome::Prefetched);
+                            continue;
+                        }
+                        Scoped::Emptied => {
+                            emptied.insert(key.as_str());
+                            Missing::Absent
+                        }
+                    }
                 }
-                Prefetched::NoData => prefetch_key(key, PrefetchOutcome::Null),
-                Prefetched::Missing(why) => {
-                    if let Missing::Unreadable(failure) = why {
-                        record.unreadable.push(failure);
-                    }
-                    match render(template, &req.context) {
-                        Ok(relative) => to_fetch.push((key, relative)),
-                        Err(TemplateError::Unfillable(t)) => {
-                            lost.push((key, Unobtainable::Token(t)))
-                        }
-                        Err(e @ TemplateError::Unterminated) => {
-                            tracing::error!(key = key.as_str(), error = %e, "bad prefetch template");
-                            lost.push((key, Unobtainable::BadTemplate))
-                        }
-                    }
+                Prefetched::NoData => {
+                    prefetch_key(key, PrefetchOutcome::Null);
+                    continue;
+                }
+                Prefetched::Missing(why) => why,
+            };
+            if let Missing::Unreadable(failure) = why {
+                record.unreadable.push(failure);
+            }
+            match render(template, &req.context) {
+                Ok(relative) => to_fetch.push((key, relative)),
+                Err(TemplateError::Unfillable(t)) => lost.push((key, Unobtainable::Token(t))),
+                Err(e @ TemplateError::Unterminated) => {
+                    tracing::error!(key = key.as_str(), error = %e, "bad prefetch template");
+                    lost.push((key, Unobtainable::BadTemplate))
                 }
             }
         }
@@ -148,15 +184,23 @@ impl Gatherer {
             match self.server(req)? {
                 Server::Usable(base) => {
                     // Nothing is fetched when a required key is already lost.
-                    fail_if_required(&lost, required).inspect_err(|_| count_failed(&lost))?;
+                    fail_if_required(&lost, required, record.removed_other_patients)
+                        .inspect_err(|_| count_failed(&lost))?;
                     let target = self.target(&base, req);
                     for (key, result) in self.fetch_all(&to_fetch, target, deadline).await {
                         match result {
                             Ok(fetched) => {
-                                prefetch_key(key, PrefetchOutcome::Fetched);
-                                for resource in fetched.resources {
-                                    record.add(resource);
+                                let scoped = keep_to_patient(
+                                    key,
+                                    fetched.resources,
+                                    patient.as_ref(),
+                                    &mut record,
+                                );
+                                if scoped == Scoped::Emptied {
+                                    lost.push((key, Unobtainable::OnlyOtherPatients));
+                                    continue;
                                 }
+                                prefetch_key(key, PrefetchOutcome::Fetched);
                                 if fetched.incomplete.is_some() {
                                     record.unavailable.push(key.to_string());
                                 }
@@ -166,15 +210,21 @@ impl Gatherer {
                     }
                 }
                 Server::Unusable(why) => {
-                    lost.extend(to_fetch.iter().map(|(key, _)| (*key, why.clone())));
+                    lost.extend(to_fetch.iter().map(|(key, _)| {
+                        let why = if emptied.contains(key) {
+                            Unobtainable::OnlyOtherPatients
+                        } else {
+                            why.clone()
+                        };
+                        (*key, why)
+                    }));
                 }
             }
         }
 
-        self.keep_to_patient(req, templates, &mut record);
         lost.sort_by(|a, b| a.0.cmp(b.0));
         count_failed(&lost);
-        fail_if_required(&lost, required)?;
+        fail_if_required(&lost, required, record.removed_other_patients)?;
         record
             .unavailable
             .extend(lost.iter().map(|(key, _)| key.to_string()));
@@ -184,33 +234,11 @@ impl Gatherer {
             fetched = to_fetch.len(),
             unavailable = record.unavailable.len(),
             unreadable = record.unreadable.len(),
+            removed_other_patients = record.removed_other_patients,
             elapsed_ms = started.elapsed().as_millis() as u64,
             "gather done"
         );
         Ok(record)
-    }
-
-    /// Remove other patients' resources; the keys whose type had some become unavailable.
-    fn keep_to_patient(
-        &self,
-        req: &HookRequest,
-        templates: &BTreeMap<String, String>,
-        record: &mut PatientRecord,
-    ) {
-        let Some(patient_id) = req.context.get("patientId").and_then(|v| v.as_str()) else {
-            return;
-        };
-        let dropped = drop_other_patients(record, patient_id);
-        if dropped.is_empty() {
-            return;
-        }
-        tracing::warn!(types = ?dropped, "removed resources of other patients from the record");
-        record.unavailable.extend(
-            templates
-                .iter()
-                .filter(|(_, t)| dropped.contains(&template_type(t)))
-                .map(|(key, _)| key.clone()),
-        );
     }
 
     /// Run the queries of `to_fetch` (key, relative URL) concurrently, each bounded by
@@ -350,14 +378,66 @@ fn count_failed(lost: &[(&str, Unobtainable)]) {
     }
 }
 
-/// 412 for the first required key that could not be obtained.
+/// 412 for the first required key that could not be obtained; `removed` resources of other
+/// patients were removed so far.
 fn fail_if_required(
     lost: &[(&str, Unobtainable)],
     required: &BTreeSet<String>,
+    removed: usize,
 ) -> Result<(), GatherError> {
     match lost.iter().find(|(key, _)| required.contains(*key)) {
+        Some((key, why @ Unobtainable::OnlyOtherPatients)) => Err(GatherError::OnlyOtherPatients {
+            reason: format!("{key}: {why}"),
+            removed,
+        }),
         Some((key, why)) => Err(GatherError::PreconditionFailed(format!("{key}: {why}"))),
         None => Ok(()),
+    }
+}
+
+/// What the patient filter left of one key's data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scoped {
+    /// Some of this patient's resources, or nothing removed: usable (marked unavailable when
+    /// something was removed, since a removed resource may have been mislabelled).
+    Kept,
+    /// Something was removed and none of this patient's resources is left.
+    Emptied,
+}
+
+/// Add the data of `key` to `record`, without the resources that are not clearly this
+/// patient's. Removals are counted in the record and logged (key and count only).
+fn keep_to_patient(
+    key: &str,
+    resources: Vec<Resource>,
+    patient: Option<&ThisPatient<'_>>,
+    record: &mut PatientRecord,
+) -> Scoped {
+    let Some(patient) = patient else {
+        resources.into_iter().for_each(|r| record.add(r));
+        return Scoped::Kept;
+    };
+    let mut part = PatientRecord::default();
+    resources.into_iter().for_each(|r| part.add(r));
+    let removed = keep_this_patient(&mut part, patient);
+    let emptied = removed > 0 && patient_resources(&part) == 0;
+    if removed > 0 {
+        tracing::warn!(
+            key,
+            removed,
+            emptied,
+            "resources not clearly of the hook's patient removed from the record"
+        );
+        part.removed_other_patients = removed;
+        if !emptied {
+            part.unavailable.push(key.to_string());
+        }
+    }
+    record.merge(part);
+    if emptied {
+        Scoped::Emptied
+    } else {
+        Scoped::Kept
     }
 }
 
@@ -430,10 +510,11 @@ mod tests {
             ("conditions", Unobtainable::NoServer),
         ];
         let required: BTreeSet<String> = ["conditions".to_string()].into();
-        let Err(GatherError::PreconditionFailed(msg)) = fail_if_required(&lost, &required) else {
+        let Err(GatherError::PreconditionFailed(msg)) = fail_if_required(&lost, &required, 0)
+        else {
             panic!("expected 412")
         };
         assert_eq!(msg, "conditions: not prefetched and no fhirServer");
-        assert!(fail_if_required(&lost[..1], &required).is_ok());
+        assert!(fail_if_required(&lost[..1], &required, 0).is_ok());
     }
 }

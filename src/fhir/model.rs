@@ -115,7 +115,10 @@ impl std::fmt::Display for FhirDate {
 impl<'de> Deserialize<'de> for FhirDate {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        FhirDate::parse(&s).ok_or_else(|| de::Error::custom(format!("not a FHIR date: {s:?}")))
+        // The value stays out of the message: it could be a patient's date.
+        FhirDate::parse(&s).ok_or_else(|| {
+            de::Error::custom("invalid value, expected a FHIR date (YYYY, YYYY-MM or YYYY-MM-DD)")
+        })
     }
 }
 
@@ -493,7 +496,7 @@ pub fn parse_resource(raw: &RawValue) -> Result<Resource, ParseFailure> {
         .and_then(|r| de.end().map(|()| r))
         .map_err(|e| ParseFailure {
             resource_type: Some(rt.to_string()),
-            reason: scrub(&e),
+            reason: failure_of(&rt, text, &e),
         })
 }
 
@@ -606,26 +609,72 @@ pub fn parse_resource_str(text: &str) -> Result<Resource, ParseFailure> {
     parse_resource(&raw)
 }
 
-/// serde_json's error message, which names the problem and its line/column but may quote a
-/// string from the input ("invalid type: string \"...\""): quoted fragments are cut so that
-/// no patient data reaches a log.
+/// A parse error told without the input: serde_json's messages quote the offending value
+/// ("invalid type: integer `19111111`, expected a string"), so only what the code wrote is
+/// kept — the expected type, a field name the model defines, or a syntax error with its line
+/// and column — never the value.
 fn scrub(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
     let msg = e.to_string();
-    let mut out = String::with_capacity(msg.len());
-    let mut in_quote = false;
-    for ch in msg.chars() {
-        if ch == '"' {
-            if !in_quote {
-                out.push_str("\"…");
+    let located = format!(" at line {} column {}", e.line(), e.column());
+    let message = msg.strip_suffix(&located).unwrap_or(&msg);
+    match e.classify() {
+        // Syntax and end-of-input messages name the problem, never the input.
+        Category::Syntax | Category::Eof | Category::Io => msg,
+        Category::Data => match message.rsplit_once(", expected ") {
+            Some((_, expected)) => format!("expected {expected}"),
+            None if message.starts_with("missing field `")
+                || message.starts_with("duplicate field `") =>
+            {
+                message.to_string()
             }
-            in_quote = !in_quote;
-            if !in_quote {
-                out.push('"');
-            }
-            continue;
+            None => "invalid value".to_string(),
+        },
+    }
+}
+
+/// Why `text` (a resource of type `rt`) did not parse: the path of the field at fault and
+/// what was expected there ("Observation.effectiveDateTime: expected a string"), from a
+/// second, path-tracking read (only on failure: the usual read stays untracked).
+fn failure_of(rt: &str, text: &str, e: &serde_json::Error) -> String {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let mut track = serde_path_to_error::Track::new();
+    let tracked = typed(
+        rt,
+        serde_path_to_error::Deserializer::new(&mut de, &mut track),
+    )
+    .and_then(|_| de.end());
+    let reason = match &tracked {
+        Err(again) => scrub(again),
+        Ok(()) => scrub(e),
+    };
+    format!("{}: {reason}", field_path(rt, &track.path()))
+}
+
+/// `rt.field[2].other`, with map keys the model does not define shown as `?`.
+fn field_path(rt: &str, path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = rt.to_string();
+    let name = |s: &str| {
+        if (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            s.to_string()
+        } else {
+            "?".to_string()
         }
-        if !in_quote {
-            out.push(ch);
+    };
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } => {
+                out.push('.');
+                out.push_str(&name(key));
+            }
+            Segment::Enum { variant } => {
+                out.push('.');
+                out.push_str(&name(variant));
+            }
+            Segment::Unknown => out.push_str(".?"),
         }
     }
     out
@@ -825,6 +874,32 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.resource_type.as_deref(), Some("Observation"));
         assert!(!e.reason.contains("Jane"), "{}", e.reason);
+    }
+
+    #[test]
+    fn failure_names_the_field_and_expected_type_never_the_value() {
+        for (body, path, expected) in [
+            (
+                r#"{"resourceType":"Observation","status":"final","effectiveDateTime":19111111}"#,
+                "Observation.effectiveDateTime",
+                "expected a string",
+            ),
+            (
+                r#"{"resourceType":"Condition","onsetDateTime":"1911-99-11"}"#,
+                "Condition.onsetDateTime",
+                "expected a FHIR date",
+            ),
+            (
+                r#"{"resourceType":"Condition","subject":{"reference":19111111}}"#,
+                "Condition.subject.reference",
+                "expected a string",
+            ),
+        ] {
+            let e = parse_resource_str(body).unwrap_err();
+            assert!(e.reason.starts_with(path), "{}", e.reason);
+            assert!(e.reason.contains(expected), "{}", e.reason);
+            assert!(!e.reason.contains("1911"), "{}", e.reason);
+        }
     }
 
     #[test]

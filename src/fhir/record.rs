@@ -24,6 +24,9 @@ pub struct PatientRecord {
     /// Data the service asked for but could not obtain (prefetch key names, e.g.
     /// "observations"): the rules treat what it would have held as unknown.
     pub unavailable: Vec<String>,
+    /// Resources removed because they were not clearly this patient's (see
+    /// [`crate::fhir::scope`]): counted in the audit, never used.
+    pub removed_other_patients: usize,
     seen: HashSet<(String, String)>,
 }
 
@@ -88,6 +91,54 @@ impl PatientRecord {
             }
             Resource::OperationOutcome(_) | Resource::Other(_) => {}
         }
+    }
+
+    /// Move everything `other` holds into this record (duplicates ignored as in [`add`]).
+    ///
+    /// [`add`]: PatientRecord::add
+    pub fn merge(&mut self, other: PatientRecord) {
+        let PatientRecord {
+            patient,
+            conditions,
+            observations,
+            medication_requests,
+            medication_statements,
+            medication_administrations,
+            medications,
+            immunizations,
+            unreadable,
+            unavailable,
+            removed_other_patients,
+            seen: _,
+        } = other;
+        let resources = patient
+            .map(Resource::Patient)
+            .into_iter()
+            .chain(conditions.into_iter().map(Resource::Condition))
+            .chain(observations.into_iter().map(Resource::Observation))
+            .chain(
+                medication_requests
+                    .into_iter()
+                    .map(Resource::MedicationRequest),
+            )
+            .chain(
+                medication_statements
+                    .into_iter()
+                    .map(Resource::MedicationStatement),
+            )
+            .chain(
+                medication_administrations
+                    .into_iter()
+                    .map(Resource::MedicationAdministration),
+            )
+            .chain(medications.into_iter().map(Resource::Medication))
+            .chain(immunizations.into_iter().map(Resource::Immunization));
+        for resource in resources {
+            self.add(resource);
+        }
+        self.unreadable.extend(unreadable);
+        self.unavailable.extend(unavailable);
+        self.removed_other_patients += removed_other_patients;
     }
 
     /// Add every entry of a Bundle: those already typed by the one-pass read, and the raw

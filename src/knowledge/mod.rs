@@ -10,6 +10,7 @@ pub mod evidence;
 pub mod monitoring;
 pub mod terminology;
 pub mod thresholds;
+pub mod version;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -24,6 +25,7 @@ pub use evidence::EvidenceLibrary;
 pub use monitoring::Monitoring;
 pub use terminology::Terminology;
 pub use thresholds::Thresholds;
+pub use version::KnowledgeVersion;
 
 static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/hooks");
 
@@ -90,6 +92,48 @@ impl KnowledgeFiles {
         Ok(names)
     }
 
+    /// Every file under the knowledge root, recursively: (path relative to the root with `/`
+    /// separators, bytes). Unsorted.
+    pub fn all_files(&self) -> Result<Vec<(String, Vec<u8>)>, KnowledgeError> {
+        let mut out = Vec::new();
+        match self {
+            KnowledgeFiles::Embedded => {
+                let mut stack = vec![&EMBEDDED];
+                while let Some(dir) = stack.pop() {
+                    for f in dir.files() {
+                        let path = f.path().to_string_lossy().replace('\\', "/");
+                        out.push((path, f.contents().to_vec()));
+                    }
+                    stack.extend(dir.dirs());
+                }
+            }
+            KnowledgeFiles::Dir(root) => {
+                let fail = |path: &std::path::Path, e: std::io::Error| KnowledgeError::Missing {
+                    file: path.display().to_string(),
+                    reason: e.to_string(),
+                };
+                let mut stack = vec![root.clone()];
+                while let Some(dir) = stack.pop() {
+                    for entry in std::fs::read_dir(&dir).map_err(|e| fail(&dir, e))? {
+                        let path = entry.map_err(|e| fail(&dir, e))?.path();
+                        if path.is_dir() {
+                            stack.push(path);
+                        } else {
+                            let bytes = std::fs::read(&path).map_err(|e| fail(&path, e))?;
+                            let relative = path.strip_prefix(root).unwrap_or(&path);
+                            let parts: Vec<String> = relative
+                                .components()
+                                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                                .collect();
+                            out.push((parts.join("/"), bytes));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Read and deserialize one JSON file; errors name the file and serde's location.
     pub fn json<T: DeserializeOwned>(&self, name: &str) -> Result<T, KnowledgeError> {
         let text = self.read(name)?;
@@ -130,6 +174,8 @@ pub struct Knowledge {
     pub evidence: EvidenceLibrary,
     /// Windows and cut-offs of the monitoring service (patient-view).
     pub monitoring: Monitoring,
+    /// The version of these files (`version.json` and their content hash).
+    pub version: KnowledgeVersion,
 }
 
 impl Knowledge {
@@ -168,6 +214,7 @@ impl Knowledge {
             drugs: DrugTable::load(files)?,
             evidence: EvidenceLibrary::load(files)?,
             monitoring,
+            version: KnowledgeVersion::load(files)?,
         })
     }
 

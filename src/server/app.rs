@@ -10,8 +10,8 @@ use crate::config::Config;
 use crate::knowledge::Knowledge;
 use crate::store::Store;
 
-use super::audience::remember_original_path;
-use super::auth::Verifier;
+use super::audience::{check_audience_source, remember_original_path, AudienceSource};
+use super::auth::{Verifier, VerifierOptions};
 use super::cors::cors;
 use super::pipeline::Pipeline;
 use super::routes;
@@ -26,11 +26,18 @@ pub struct AppState {
     pub store: Store,
     /// The discovery document, serialised once.
     pub discovery: web::Bytes,
+    /// Where the URL tokens must name comes from.
+    pub audience: AudienceSource,
 }
 
 impl AppState {
     pub fn public_url(&self) -> Option<&str> {
         self.config.server.public_url.as_deref()
+    }
+
+    /// Deadline on reading one request body (`limits.body_timeout_ms`).
+    pub fn body_deadline(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.config.limits.body_timeout_ms)
     }
 }
 
@@ -47,17 +54,36 @@ impl Application {
     pub async fn build(config: Config, knowledge: Knowledge) -> anyhow::Result<Application> {
         config.check().map_err(|e| anyhow::anyhow!("config: {e}"))?;
         let pipeline = Pipeline::new(&config, knowledge)?;
-        let verifier = Verifier::from_settings(&config.auth).await?;
+        // The store first: on PostgreSQL the replicas share its jti replay table.
+        let store = Store::open(&config.store).await?;
+        let options = VerifierOptions {
+            replay_table: store.replay_table(),
+            ..VerifierOptions::default()
+        };
+        let verifier = Verifier::with_options(&config.auth, options).await?;
         if !config.auth.required {
             tracing::warn!(
                 "auth.required = false: CDS clients are NOT authenticated; use only for local tests"
             );
         }
-        let store = Store::open(&config.store).await?;
-        let discovery = web::Bytes::from(pipeline.catalog().discovery_document().to_string());
+        pipeline.log_modes();
+        let extension = pipeline.knowledge().version.extension();
+        let discovery = web::Bytes::from(
+            pipeline
+                .catalog()
+                .discovery_document(&extension)
+                .to_string(),
+        );
         let listener = TcpListener::bind(config.server.listen)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen))?;
-        let port = listener.local_addr()?.port();
+        let bound = listener.local_addr()?;
+        let port = bound.port();
+        check_audience_source(&config, bound).map_err(|e| anyhow::anyhow!("config: {e}"))?;
+        let trusted = config
+            .proxy
+            .networks()
+            .map_err(|e| anyhow::anyhow!("config: {e}"))?;
+        let audience = AudienceSource::new(config.server.public_url.as_deref(), trusted, bound);
         let metrics = match config.metrics.listen {
             Some(addr) => Some(metrics_server(addr)?),
             None => None,
@@ -68,6 +94,7 @@ impl Application {
             verifier,
             store,
             discovery,
+            audience,
         });
         let server = HttpServer::new(move || {
             App::new()

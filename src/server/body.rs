@@ -1,5 +1,10 @@
-//! Reading a request body with a size bound: 413 as soon as the bound is passed (from
-//! `Content-Length` when given, otherwise while streaming).
+//! Reading a request body with a size bound and a deadline: 413 as soon as the bound is
+//! passed (from `Content-Length` when given, otherwise while streaming), 408 when the whole
+//! body has not arrived within the deadline. The buffer grows with the bytes received, never
+//! with what `Content-Length` announces: a client declaring 5 MB and sending a byte a second
+//! holds a few KB, and only until the deadline.
+
+use std::time::Duration;
 
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::web::{self, Bytes, BytesMut};
@@ -8,10 +13,14 @@ use futures::StreamExt;
 
 use super::error::ApiError;
 
+/// Initial capacity of the body buffer (most hook calls are a few KB to tens of KB).
+const INITIAL_CAPACITY: usize = 8 * 1024;
+
 pub async fn read_limited(
     req: &HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
     limit: usize,
+    deadline: Duration,
 ) -> Result<Bytes, ApiError> {
     let declared = req
         .headers()
@@ -21,7 +30,20 @@ pub async fn read_limited(
     if declared.is_some_and(|n| n > limit) {
         return Err(ApiError::PayloadTooLarge { limit });
     }
-    let mut body = BytesMut::with_capacity(declared.unwrap_or(0));
+    match tokio::time::timeout(deadline, read_all(payload, limit)).await {
+        Ok(body) => body,
+        Err(_) => {
+            tracing::info!(
+                deadline_ms = u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX),
+                "request body not received within the deadline"
+            );
+            Err(ApiError::RequestTimeout)
+        }
+    }
+}
+
+async fn read_all(mut payload: web::Payload, limit: usize) -> Result<Bytes, ApiError> {
+    let mut body = BytesMut::with_capacity(INITIAL_CAPACITY.min(limit));
     while let Some(chunk) = payload.next().await {
         let chunk =
             chunk.map_err(|e| ApiError::BadRequest(format!("request body unreadable: {e}")))?;

@@ -10,7 +10,7 @@ pub async fn discovery(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state.verifier, state.public_url()).await?;
+    authorize(&req, &state.verifier, &state.audience).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(state.discovery.clone()))

@@ -20,6 +20,9 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("request body larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// The request body did not arrive within `limits.body_timeout_ms`.
+    #[error("request body not received in time")]
+    RequestTimeout,
     /// Required data could not be obtained (CDS Hooks 412).
     #[error("{0}")]
     PreconditionFailed(String),
@@ -37,6 +40,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }

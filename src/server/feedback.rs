@@ -17,7 +17,7 @@ pub async fn feedback(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state.verifier, state.public_url())
+    authorize(&req, &state.verifier, &state.audience)
         .instrument(tracing::info_span!("auth"))
         .await?;
     let service = state
@@ -25,7 +25,13 @@ pub async fn feedback(
         .catalog()
         .get(&id)
         .ok_or_else(|| ApiError::NotFound("unknown CDS service".into()))?;
-    let body = read_limited(&req, payload, state.config.server.max_body_bytes).await?;
+    let body = read_limited(
+        &req,
+        payload,
+        state.config.server.max_body_bytes,
+        state.body_deadline(),
+    )
+    .await?;
     let request = FeedbackRequest::parse(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     match state
         .store

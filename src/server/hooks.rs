@@ -1,5 +1,5 @@
 //! `POST /cds-services/{id}`: one hook call. Auth → body → parse → gather → engine → 200 with
-//! cards; every call to a known service is queued for the audit writer (status and latency)
+//! cards (none for a silent service, whose would-be cards are audited); every call to a known service is queued for the audit writer (status and latency)
 //! and logged with hookInstance, service id, status, latency and counts only.
 
 use std::time::Instant;
@@ -22,6 +22,8 @@ struct CallTrace {
     hook_instance: String,
     patient_id: Option<String>,
     evaluation: Option<Evaluation>,
+    /// Resources of other patients removed, also when the call failed.
+    removed_other_patients: usize,
 }
 
 pub async fn call_service(
@@ -34,7 +36,7 @@ pub async fn call_service(
     let Some(service) = state.pipeline.catalog().get(&id) else {
         // Not a call to one of our services: authenticated like any call, then 404, and
         // not audited (the id is the caller's text).
-        if let Err(e) = authorize(&req, &state.verifier, state.public_url()).await {
+        if let Err(e) = authorize(&req, &state.verifier, &state.audience).await {
             return e.error_response();
         }
         tracing::info!(status = 404, "call to an unknown CDS service");
@@ -47,6 +49,7 @@ pub async fn call_service(
     };
     let status = response.status().as_u16();
     let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let mode = state.pipeline.mode(&service.id);
     let (cards, orders, unavailable) = match &trace.evaluation {
         Some(ev) => (
             ev.response
@@ -64,13 +67,19 @@ pub async fn call_service(
         ),
         None => (Vec::new(), 0, 0),
     };
+    let removed = trace
+        .evaluation
+        .as_ref()
+        .map_or(trace.removed_other_patients, |e| e.removed_other_patients);
     tracing::info!(
         hook_instance = %trace.hook_instance,
         service_id = %service.id,
+        mode = mode.as_str(),
         status,
         latency_ms,
         orders,
         unavailable,
+        removed_other_patients = removed,
         cards = cards.len(),
         "hook call"
     );
@@ -83,8 +92,12 @@ pub async fn call_service(
         cards,
         latency_ms,
         status,
+        removed_other_patients: u64::try_from(removed).unwrap_or(u64::MAX),
+        mode,
+        knowledge_version: state.pipeline.knowledge().version.label(),
     };
-    // The cards issued, so that feedback can be joined to their topics in the report.
+    // The cards issued (or, silent, that would have been), so that feedback can be joined to
+    // their topics in the report.
     let issued = trace
         .evaluation
         .map(|e| e.response.cards)
@@ -102,10 +115,16 @@ async fn handle(
     service: &ServiceDefinition,
     trace: &mut CallTrace,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(req, &state.verifier, state.public_url())
+    authorize(req, &state.verifier, &state.audience)
         .instrument(tracing::info_span!("auth"))
         .await?;
-    let body = read_limited(req, payload, state.config.server.max_body_bytes).await?;
+    let body = read_limited(
+        req,
+        payload,
+        state.config.server.max_body_bytes,
+        state.body_deadline(),
+    )
+    .await?;
     let request = HookRequest::parse(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     trace.hook_instance = request.hook_instance.clone();
     trace.patient_id = request.patient_id().ok().map(str::to_string);
@@ -115,12 +134,17 @@ async fn handle(
         .evaluate(service, &request, today)
         .await
         .map_err(|e| {
+            trace.removed_other_patients = e.removed_other_patients();
             tracing::info!(hook_instance = %request.hook_instance, service_id = %service.id,
                 prefetch_keys = request.prefetch_keys(), reason = %e, "hook call refused");
             ApiError::from(e)
         })?;
-    super::metrics::cards(&service.id, &evaluation.response.cards, "live");
-    let response = HttpResponse::Ok().json(&evaluation.response);
+    super::metrics::cards(
+        &service.id,
+        &evaluation.response.cards,
+        evaluation.mode.as_str(),
+    );
+    let response = HttpResponse::Ok().json(evaluation.answer());
     trace.evaluation = Some(evaluation);
     Ok(response)
 }

@@ -1,6 +1,7 @@
 //! One hook call from parsed request to response, shared by the HTTP handler and the
 //! `evaluate` command: hook check → order context → gather → engine.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -8,7 +9,7 @@ use chrono::NaiveDate;
 use crate::cds::{
     CdsResponse, Hook, HookRequest, OrderContext, RequestError, ServiceCatalog, ServiceDefinition,
 };
-use crate::config::Config;
+use crate::config::{Config, ServiceMode};
 use crate::engine;
 use crate::fhir::gather::{GatherError, Gatherer};
 use crate::fhir::PatientRecord;
@@ -25,18 +26,34 @@ pub enum HookError {
     HookMismatch { expected: &'static str, got: String },
     #[error(transparent)]
     Gather(#[from] GatherError),
+    #[error(
+        "{count} draft orders in scope; at most {max} are evaluated per call \
+         (limits.max_orders_per_call): send fewer orders per call"
+    )]
+    TooManyOrders { count: usize, max: usize },
 }
 
 impl From<HookError> for ApiError {
     fn from(e: HookError) -> ApiError {
         match e {
-            HookError::Request(_) | HookError::HookMismatch { .. } => {
-                ApiError::BadRequest(e.to_string())
-            }
+            HookError::Request(_)
+            | HookError::HookMismatch { .. }
+            | HookError::TooManyOrders { .. } => ApiError::BadRequest(e.to_string()),
             HookError::Gather(GatherError::ServerNotAllowed) => ApiError::Forbidden(e.to_string()),
-            HookError::Gather(GatherError::PreconditionFailed(reason)) => {
+            HookError::Gather(GatherError::PreconditionFailed(reason))
+            | HookError::Gather(GatherError::OnlyOtherPatients { reason, .. }) => {
                 ApiError::PreconditionFailed(reason)
             }
+        }
+    }
+}
+
+impl HookError {
+    /// Resources of other patients removed before the call failed (for the audit).
+    pub fn removed_other_patients(&self) -> usize {
+        match self {
+            HookError::Gather(e) => e.removed_other_patients(),
+            _ => 0,
         }
     }
 }
@@ -44,17 +61,38 @@ impl From<HookError> for ApiError {
 /// The result of one call, with counts for logs and audit (no patient data).
 #[derive(Debug, Clone)]
 pub struct Evaluation {
+    /// The cards the engine produced: what a live service returns, and what a silent one
+    /// would have returned (see [`Evaluation::answer`]).
     pub response: CdsResponse,
+    /// The service's mode when the call was evaluated.
+    pub mode: ServiceMode,
     pub orders: usize,
     pub unavailable: usize,
+    /// Resources removed from the gathered data as not clearly the hook's patient's.
+    pub removed_other_patients: usize,
+}
+
+impl Evaluation {
+    /// What the client is answered: the cards, or none for a silent service.
+    pub fn answer(&self) -> CdsResponse {
+        match self.mode {
+            ServiceMode::Silent => CdsResponse::default(),
+            _ => self.response.clone(),
+        }
+    }
 }
 
 /// The parts of the service that answer hooks, loaded once at start-up.
 #[derive(Debug, Clone)]
 pub struct Pipeline {
+    /// The services not switched off.
     catalog: Arc<ServiceCatalog>,
+    /// Service id → mode, for services configured other than live.
+    modes: Arc<BTreeMap<String, ServiceMode>>,
     knowledge: Arc<Knowledge>,
     gatherer: Gatherer,
+    /// `limits.max_orders_per_call`.
+    max_orders: usize,
 }
 
 /// Where the knowledge and service files come from for `config`.
@@ -74,21 +112,77 @@ pub fn load_knowledge(config: &Config) -> Result<Knowledge, crate::knowledge::Kn
 }
 
 impl Pipeline {
-    /// Load and validate the service catalog; a broken `services.json` is an error.
+    /// Load and validate the service catalog and apply `[services."<id>"] mode`; a broken
+    /// `services.json` or a mode for an unknown service is an error. Services switched off
+    /// are left out of the catalog (absent from discovery, 404 on their endpoints).
     pub fn new(
         config: &Config,
         knowledge: Knowledge,
     ) -> Result<Pipeline, crate::cds::discovery::DiscoveryError> {
-        let catalog = ServiceCatalog::load(&knowledge_files(config))?;
+        let mut catalog = ServiceCatalog::load(&knowledge_files(config))?;
+        if let Some(id) = config
+            .services
+            .keys()
+            .find(|id| catalog.get(id.as_str()).is_none())
+        {
+            return Err(crate::cds::discovery::DiscoveryError::UnknownService(
+                id.clone(),
+            ));
+        }
+        let modes: BTreeMap<String, ServiceMode> = config
+            .services
+            .iter()
+            .filter(|(_, s)| s.mode != ServiceMode::Live)
+            .map(|(id, s)| (id.clone(), s.mode))
+            .collect();
+        catalog.remove(|s| modes.get(&s.id) == Some(&ServiceMode::Off));
         Ok(Pipeline {
             catalog: Arc::new(catalog),
+            modes: Arc::new(modes),
             knowledge: Arc::new(knowledge),
             gatherer: Gatherer::new(&config.fhir),
+            max_orders: config.limits.max_orders_per_call,
         })
     }
 
     pub fn catalog(&self) -> &ServiceCatalog {
         &self.catalog
+    }
+
+    /// The knowledge the engine uses.
+    pub fn knowledge(&self) -> &Knowledge {
+        &self.knowledge
+    }
+
+    /// The mode of a service (live unless configured otherwise).
+    pub fn mode(&self, service_id: &str) -> ServiceMode {
+        self.modes
+            .get(service_id)
+            .copied()
+            .unwrap_or(ServiceMode::Live)
+    }
+
+    /// Log each service's mode and the knowledge version (at start-up).
+    pub fn log_modes(&self) {
+        let version = &self.knowledge.version;
+        tracing::info!(
+            knowledge_version = %version.label(),
+            content_hash = %version.content_hash,
+            recorded = version.recorded,
+            "knowledge loaded"
+        );
+        if !version.recorded {
+            tracing::warn!(
+                knowledge_version = %version.label(),
+                "the knowledge files differ from those their recorded version was made for"
+            );
+        }
+        for s in self.catalog.services() {
+            tracing::info!(service_id = %s.id, mode = self.mode(&s.id).as_str(), "service mode");
+        }
+        for (id, mode) in self.modes.iter().filter(|(_, m)| **m == ServiceMode::Off) {
+            tracing::info!(service_id = %id, mode = mode.as_str(), "service mode");
+        }
     }
 
     /// The service to use for a request when none is named: the first one for its hook.
@@ -117,6 +211,13 @@ impl Pipeline {
             });
         }
         let ctx = OrderContext::from_request(req, service.hook)?;
+        // Each order makes cards: unbounded, one call could make an answer of tens of MB.
+        if ctx.orders.len() > self.max_orders {
+            return Err(HookError::TooManyOrders {
+                count: ctx.orders.len(),
+                max: self.max_orders,
+            });
+        }
         let gather_started = tokio::time::Instant::now();
         let mut record = self
             .gatherer
@@ -133,8 +234,8 @@ impl Pipeline {
                 record.add(crate::fhir::Resource::Medication(medication));
             }
         }
-        // Skipped resources are counted on the cards; the log says why (type and serde's
-        // located message with quoted input cut out: no patient data).
+        // Skipped resources are counted on the cards; the log says why (the field path and the
+        // type expected there, never the value: no patient data).
         for failure in ctx.unreadable_drafts.iter().chain(&record.unreadable) {
             tracing::warn!(
                 hook_instance = %req.hook_instance,
@@ -147,8 +248,10 @@ impl Pipeline {
             .in_scope(|| engine::evaluate(&ctx, &record, &self.knowledge, today));
         Ok(Evaluation {
             response,
+            mode: self.mode(&service.id),
             orders: ctx.orders.len(),
             unavailable: record.unavailable.len(),
+            removed_other_patients: record.removed_other_patients,
         })
     }
 }

@@ -20,15 +20,16 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor};
 
 use crate::cds::feedback::FeedbackItem;
 use crate::cds::Card;
-use crate::config::StoreSettings;
+use crate::config::{ServiceMode, StoreSettings};
 
 pub use audit_queue::QUEUE_CAPACITY as AUDIT_QUEUE_CAPACITY;
 pub use replay::ReplayTable;
-pub use report::{ReasonCount, Report, TopicReport};
+pub use report::{LatencyReport, ReasonCount, Report, TopicReport, WeeklyCount};
 
 use audit_queue::AuditQueue;
 
@@ -69,6 +70,12 @@ pub struct AuditRecord {
     pub latency_ms: u64,
     /// HTTP status returned.
     pub status: u16,
+    /// Resources removed from the gathered data as not clearly this patient's.
+    pub removed_other_patients: u64,
+    /// The service's mode: for a silent call, `cards` are those that would have been shown.
+    pub mode: ServiceMode,
+    /// The knowledge version label ([`crate::knowledge::KnowledgeVersion::label`]).
+    pub knowledge_version: String,
 }
 
 /// The feedback and audit store. Cheap to clone (a connection pool and the audit queue).
@@ -143,48 +150,16 @@ impl Store {
     }
 
     /// Store feedback items durably, all in one transaction (idempotent: card + outcome +
-    /// timestamp stored once). Returns once committed.
+    /// timestamp stored once). Returns `Ok` only once committed; on any error the connection
+    /// is discarded (see [`settle`]).
     pub async fn save_feedback(
         &self,
         service_id: &str,
         items: &[FeedbackItem],
     ) -> Result<(), StoreError> {
-        let received_at = timestamp(Utc::now());
-        let mut tx = self.pool.begin().await?;
-        for item in items {
-            let outcome_at = DateTime::parse_from_rfc3339(&item.outcome_timestamp)
-                .map(|t| timestamp(t.with_timezone(&Utc)))
-                .unwrap_or_else(|_| received_at.clone());
-            let suggestions: Vec<&str> = item
-                .accepted_suggestions
-                .iter()
-                .map(|s| s.id.as_str())
-                .collect();
-            let reason = item.override_reason.as_ref();
-            let coding = reason.and_then(|r| r.reason.as_ref());
-            sqlx::query(
-                "INSERT INTO feedback (card_uuid, outcome, outcome_timestamp, outcome_at, \
-                 service_id, accepted_suggestions, reason_system, reason_code, reason_display, \
-                 user_comment, received_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-                 ON CONFLICT (card_uuid, outcome, outcome_timestamp) DO NOTHING",
-            )
-            .bind(&item.card)
-            .bind(item.outcome.as_str())
-            .bind(&item.outcome_timestamp)
-            .bind(outcome_at)
-            .bind(service_id)
-            .bind(serde_json::to_string(&suggestions).unwrap_or_else(|_| "[]".into()))
-            .bind(coding.map(|c| c.system.clone()))
-            .bind(coding.map(|c| c.code.clone()))
-            .bind(coding.and_then(|c| c.display.clone()))
-            .bind(reason.and_then(|r| r.user_comment.clone()))
-            .bind(&received_at)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let mut conn = self.pool.acquire().await?;
+        let result = save_feedback_on(&mut conn, service_id, items).await;
+        settle(conn, result).await
     }
 
     /// Record one hook call. The cards are counted per topic; without their uuids feedback
@@ -272,6 +247,72 @@ impl Store {
     }
 }
 
+/// The feedback transaction on one connection: begin, insert every item, commit.
+async fn save_feedback_on(
+    conn: &mut AnyConnection,
+    service_id: &str,
+    items: &[FeedbackItem],
+) -> Result<(), sqlx::Error> {
+    let received_at = timestamp(Utc::now());
+    let mut tx = conn.begin().await?;
+    for item in items {
+        let outcome_at = DateTime::parse_from_rfc3339(&item.outcome_timestamp)
+            .map(|t| timestamp(t.with_timezone(&Utc)))
+            .unwrap_or_else(|_| received_at.clone());
+        let suggestions: Vec<&str> = item
+            .accepted_suggestions
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect();
+        let reason = item.override_reason.as_ref();
+        let coding = reason.and_then(|r| r.reason.as_ref());
+        sqlx::query(
+            "INSERT INTO feedback (card_uuid, outcome, outcome_timestamp, outcome_at, \
+             service_id, accepted_suggestions, reason_system, reason_code, reason_display, \
+             user_comment, received_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT (card_uuid, outcome, outcome_timestamp) DO NOTHING",
+        )
+        .bind(&item.card)
+        .bind(item.outcome.as_str())
+        .bind(&item.outcome_timestamp)
+        .bind(outcome_at)
+        .bind(service_id)
+        .bind(serde_json::to_string(&suggestions).unwrap_or_else(|_| "[]".into()))
+        .bind(coding.map(|c| c.system.clone()))
+        .bind(coding.map(|c| c.code.clone()))
+        .bind(coding.and_then(|c| c.display.clone()))
+        .bind(reason.and_then(|r| r.user_comment.clone()))
+        .bind(&received_at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
+
+/// Finish a write made on `conn`. On success the connection goes back to the pool; on any
+/// error (a failed INSERT, a failed COMMIT — a full disk) it is closed instead: a connection
+/// whose transaction failed may still be inside it, holding SQLite's write lock, and sqlx
+/// would then run the next "transaction" as a savepoint of that never-committed one — 200
+/// for feedback that is never written, and every other writer waiting on the lock. Closing
+/// rolls back whatever is open; the pool opens a fresh connection for the next write, so the
+/// store recovers as soon as writes can succeed again.
+async fn settle(
+    conn: PoolConnection<Any>,
+    result: Result<(), sqlx::Error>,
+) -> Result<(), StoreError> {
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            tracing::warn!(error = %e, "store write failed: its connection is discarded");
+            if let Err(close) = conn.close().await {
+                tracing::debug!(error = %close, "closing the failed store connection");
+            }
+            Err(e.into())
+        }
+    }
+}
+
 /// hex(SHA-256(salt ‖ id)).
 fn patient_hash(salt: &str, patient_id: &str) -> String {
     let mut h = Sha256::new();
@@ -310,11 +351,11 @@ impl QueuedCall {
 }
 
 /// Columns of one `audit` row.
-const AUDIT_COLUMNS: usize = 9;
+const AUDIT_COLUMNS: usize = 12;
 /// Columns of one `card_issued` row.
-const CARD_COLUMNS: usize = 8;
-/// Most rows per multi-row INSERT (8 × 500 = 4,000 parameters: within SQLite's and
-/// PostgreSQL's limits).
+const CARD_COLUMNS: usize = 10;
+/// Most rows per multi-row INSERT (11 × 500 = 5,500 parameters: within SQLite's (32,766)
+/// and PostgreSQL's (65,535) limits).
 const ROWS_PER_INSERT: usize = 500;
 
 /// How the bind parameters of a generated statement are written.
@@ -328,13 +369,25 @@ enum Params {
     Anonymous,
 }
 
-/// Store `calls` in one transaction, with multi-row INSERTs.
+/// Store `calls` in one transaction, with multi-row INSERTs; on any error the connection is
+/// discarded (see [`settle`]).
 async fn insert_calls(
     pool: &AnyPool,
     salt: &str,
     params: Params,
     calls: &[QueuedCall],
 ) -> Result<(), StoreError> {
+    let mut conn = pool.acquire().await?;
+    let result = insert_calls_on(&mut conn, salt, params, calls).await;
+    settle(conn, result).await
+}
+
+async fn insert_calls_on(
+    conn: &mut AnyConnection,
+    salt: &str,
+    params: Params,
+    calls: &[QueuedCall],
+) -> Result<(), sqlx::Error> {
     struct Row<'a> {
         id: String,
         at: String,
@@ -371,11 +424,11 @@ async fn insert_calls(
                 .map(move |(n, c)| (row, n, c))
         })
         .collect();
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let sql = format!(
             "INSERT INTO audit (id, at, service_id, hook, hook_instance, patient_hash, cards, \
-             latency_ms, status) VALUES {}",
+             latency_ms, status, removed_other_patients, mode, knowledge_version) VALUES {}",
             placeholders(params, chunk.len(), AUDIT_COLUMNS)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -390,14 +443,17 @@ async fn insert_calls(
                 .bind(&row.hash)
                 .bind(&row.summary)
                 .bind(i64::try_from(record.latency_ms).unwrap_or(i64::MAX))
-                .bind(i64::from(record.status));
+                .bind(i64::from(record.status))
+                .bind(i64::try_from(record.removed_other_patients).unwrap_or(i64::MAX))
+                .bind(record.mode.as_str())
+                .bind(&record.knowledge_version);
         }
         query.execute(&mut *tx).await?;
     }
     for chunk in cards.chunks(ROWS_PER_INSERT) {
         let sql = format!(
             "INSERT INTO card_issued (audit_id, ordinal, card_uuid, service_id, topic, \
-             indicator, hook_instance, issued_at) VALUES {}",
+             indicator, hook_instance, issued_at, mode, knowledge_version) VALUES {}",
             placeholders(params, chunk.len(), CARD_COLUMNS)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -410,12 +466,13 @@ async fn insert_calls(
                 .bind(&card.topic)
                 .bind(&card.indicator)
                 .bind(&row.call.record.hook_instance)
-                .bind(&row.at);
+                .bind(&row.at)
+                .bind(row.call.record.mode.as_str())
+                .bind(&row.call.record.knowledge_version);
         }
         query.execute(&mut *tx).await?;
     }
-    tx.commit().await?;
-    Ok(())
+    tx.commit().await
 }
 
 /// `($1, …, $cols), ($cols+1, …), …` (or `(?, …), …`) for `rows` rows.

@@ -406,11 +406,16 @@ pub fn assert_spec_conformant_discovery(body: &Value) {
                     "description",
                     "id",
                     "prefetch",
-                    "usageRequirements"
+                    "usageRequirements",
+                    "extension"
                 ]
                 .contains(&key.as_str()),
                 "{p}: unexpected key {key:?}"
             );
+        }
+        if let Some(ext) = s.get("extension") {
+            // CDS Hooks 2.0.1 "Extensions": a JSON object.
+            assert!(ext.is_object(), "{p}.extension: not an object");
         }
         str_field(s, "hook", &p);
         str_field(s, "description", &p);
@@ -454,6 +459,26 @@ where
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+/// Generate a synthetic Bulk Data export with scripts/gen-bulk-export.py (seeded).
+pub fn generate_export(dir: &std::path::Path, patients: u32, sle_prevalence: f64, bad_lines: u32) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/gen-bulk-export.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .args(["--patients", &patients.to_string()])
+        .args(["--sle-prevalence", &sle_prevalence.to_string()])
+        .args(["--gzip", "Observation", "--seed", "11"])
+        .args(["--bad-lines", &bad_lines.to_string()])
+        .arg("--out")
+        .arg(dir)
+        .output()
+        .expect("python3 runs the generator");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// (indicator, topic code, summary) of every card of a CDS response, in order.

@@ -146,6 +146,7 @@ pub fn card(uuid: &str, topic: &str, indicator: Indicator) -> Card {
         selection_behavior: None,
         override_reasons: Vec::new(),
         links: Vec::new(),
+        extension: None,
     }
 }
 
@@ -158,7 +159,10 @@ pub fn call(when: DateTime<Utc>, patient: Option<&str>) -> AuditRecord {
         patient_id: patient.map(str::to_string),
         cards: Vec::new(),
         latency_ms: 42,
+        removed_other_patients: 0,
         status: 200,
+        mode: jak_sle_cds::config::ServiceMode::Live,
+        knowledge_version: "1.0.0".into(),
     }
 }
 
