@@ -254,8 +254,15 @@ pub fn derive(record: &PatientRecord, kb: &Knowledge, today: NaiveDate) -> Patie
         today,
     );
     use crate::knowledge::drugs::DrugClass;
+    // Latent TB is not "untreated" when treated latent TB is recorded (Z86.15), or a latent-TB
+    // regimen was completed or is being taken (knowledge.md 2).
+    let regimen_completed_or_current = uses.iter().any(|u| {
+        u.drug.latent_tb_regimen && u.systemic && (u.is_current() || u.status == "completed")
+    });
     let mut latent_tb_untreated = c.latent_tb_untreated;
-    if !c.latent_tb_treated {
+    if c.latent_tb_treated || regimen_completed_or_current {
+        latent_tb_untreated.clear();
+    } else {
         latent_tb_untreated.extend(labs.tb.positive_igra.iter().cloned());
     }
     PatientFacts {

@@ -199,10 +199,27 @@ fn latent_tb_codes_positive_igra_and_treated_history() {
         TbTestResult::Positive
     );
     let f = facts(&[
-        igra,
+        igra.clone(),
         condition("t", ICD, "Z86.15", Some("resolved"), "confirmed"),
     ]);
     assert!(f.latent_tb_untreated.is_empty());
+    // A latent-TB regimen completed, or being taken, means the latent TB is not untreated; a
+    // cancelled one does not.
+    for (status, untreated) in [("completed", 0), ("active", 0), ("cancelled", 1)] {
+        let inh = med_request(
+            "inh",
+            status,
+            rx("6038", "isoniazid 300 MG Oral Tablet"),
+            json!([]),
+        );
+        let f = facts(&[igra.clone(), active("l", ICD, "Z22.7"), inh]);
+        assert_eq!(
+            f.latent_tb_untreated.is_empty(),
+            untreated == 0,
+            "isoniazid {status}: {:?}",
+            f.latent_tb_untreated
+        );
+    }
 }
 
 #[test]

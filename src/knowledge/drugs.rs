@@ -131,6 +131,9 @@ struct OtherEntry {
     co_therapy: Option<String>,
     #[serde(default)]
     oat3_inhibitor: bool,
+    /// A latent-TB regimen drug (isoniazid, rifampin, rifapentine: knowledge.md 2).
+    #[serde(default)]
+    latent_tb_regimen: bool,
     class: Option<String>,
     recent_months: Option<u32>,
 }
@@ -151,6 +154,8 @@ pub struct Drug {
     pub therapy: Option<Therapy>,
     pub co_therapy: Option<CoTherapyClass>,
     pub oat3_inhibitor: bool,
+    /// Part of a latent-TB regimen (isoniazid, rifampin, rifapentine).
+    pub latent_tb_regimen: bool,
     /// Interaction or risk class of knowledge.md 2 (v2).
     pub class: Option<DrugClass>,
     /// As a co-therapy: counts while active or when last given within this many months.
@@ -326,6 +331,7 @@ impl DrugTable {
                     therapy: None,
                     co_therapy: Some(CoTherapyClass::JakInhibitor),
                     oat3_inhibitor: false,
+                    latent_tb_regimen: false,
                     class: None,
                     recent_months: None,
                     unverified: e.unverified.clone(),
@@ -374,6 +380,7 @@ impl DrugTable {
                     therapy: None,
                     co_therapy: None,
                     oat3_inhibitor: false,
+                    latent_tb_regimen: false,
                     class: None,
                     recent_months: None,
                     unverified: e.unverified.clone(),
@@ -429,9 +436,14 @@ impl DrugTable {
                         .ok_or_else(|| bad(format!("{entry}: unknown class {s:?}")))?,
                 ),
             };
-            if therapy.is_none() && co_therapy.is_none() && !e.oat3_inhibitor && class.is_none() {
+            if therapy.is_none()
+                && co_therapy.is_none()
+                && !e.oat3_inhibitor
+                && !e.latent_tb_regimen
+                && class.is_none()
+            {
                 return Err(bad(format!(
-                    "{entry}: has no role (therapy, co_therapy, oat3_inhibitor or class)"
+                    "{entry}: has no role (therapy, co_therapy, oat3_inhibitor, latent_tb_regimen or class)"
                 )));
             }
             let d = t.add_drug(
@@ -442,6 +454,7 @@ impl DrugTable {
                     therapy,
                     co_therapy,
                     oat3_inhibitor: e.oat3_inhibitor,
+                    latent_tb_regimen: e.latent_tb_regimen,
                     class,
                     recent_months: e.recent_months,
                     unverified: Vec::new(),
