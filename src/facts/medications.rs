@@ -15,7 +15,9 @@ use super::source::{number, reference, window_start_days, window_start_months, I
 use super::units::{convert, Measure, Reading};
 use super::{CoTherapy, FactSource, GlucocorticoidDose, Therapy, TriedTherapy};
 use crate::facts::order::DoseReading;
-use crate::fhir::model::{CodeableConcept, Dosage, FhirDate, Medication, Observation, Reference};
+use crate::fhir::model::{
+    CodeableConcept, Dosage, FhirDate, Medication, Observation, Period, Reference,
+};
 use crate::fhir::PatientRecord;
 use crate::knowledge::drugs::{
     concept_texts, parse_strength, Drug, DrugClass, DrugMatch, Strength,
@@ -259,6 +261,22 @@ fn push_uses<'a>(
     }
 }
 
+/// First and last day of a statement's or administration's `effective[x]`: the start is the
+/// dateTime, else the period's start, else `fallback` (dateAsserted); the end is the period's
+/// end, else the start.
+fn effective_span(
+    date_time: Option<FhirDate>,
+    period: Option<&Period>,
+    fallback: Option<FhirDate>,
+) -> (Option<NaiveDate>, Option<NaiveDate>) {
+    let start = date_time
+        .or_else(|| period.and_then(|p| p.start))
+        .or(fallback)
+        .map(|d| d.0);
+    let end = period.and_then(|p| p.end).map(|d| d.0).or(start);
+    (start, end)
+}
+
 /// Classify every medication record of the patient (entered-in-error left out): one entry
 /// per record and drug named.
 pub fn classify<'a>(record: &'a PatientRecord, kb: &'a Knowledge) -> Vec<MedicationUse<'a>> {
@@ -291,17 +309,11 @@ pub fn classify<'a>(record: &'a PatientRecord, kb: &'a Knowledge) -> Vec<Medicat
             &[],
             record,
         );
-        let start = s
-            .effective_date_time
-            .or_else(|| s.effective_period.as_ref().and_then(|p| p.start))
-            .or(s.date_asserted)
-            .map(|d| d.0);
-        let end = s
-            .effective_period
-            .as_ref()
-            .and_then(|p| p.end)
-            .map(|d| d.0)
-            .or(start);
+        let (start, end) = effective_span(
+            s.effective_date_time,
+            s.effective_period.as_ref(),
+            s.date_asserted,
+        );
         push_uses(
             &mut out,
             kb,
@@ -321,16 +333,7 @@ pub fn classify<'a>(record: &'a PatientRecord, kb: &'a Knowledge) -> Vec<Medicat
             &[],
             record,
         );
-        let start = a
-            .effective_date_time
-            .or_else(|| a.effective_period.as_ref().and_then(|p| p.start))
-            .map(|d| d.0);
-        let end = a
-            .effective_period
-            .as_ref()
-            .and_then(|p| p.end)
-            .map(|d| d.0)
-            .or(start);
+        let (start, end) = effective_span(a.effective_date_time, a.effective_period.as_ref(), None);
         push_uses(
             &mut out,
             kb,
