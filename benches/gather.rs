@@ -103,9 +103,10 @@ struct Case<'a> {
 impl Case<'_> {
     /// One gather; returns its wall time and the number of keys left unavailable.
     fn run(&self) -> (Duration, usize) {
+        let mut req = self.req.clone();
         let started = Instant::now();
         let result = self.rt.block_on(self.gatherer.gather(
-            &self.req,
+            &mut req,
             &self.service.prefetch,
             &self.service.required,
         ));

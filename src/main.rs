@@ -199,7 +199,7 @@ async fn evaluate(
     let pipeline = Pipeline::new(&config, load_knowledge(&config)?)?;
     let body = std::fs::read(request)
         .with_context(|| format!("cannot read request file {}", request.display()))?;
-    let req = HookRequest::parse(&body).with_context(|| format!("{}", request.display()))?;
+    let mut req = HookRequest::parse(&body).with_context(|| format!("{}", request.display()))?;
     let service = match service {
         Some(id) => pipeline
             .catalog()
@@ -208,7 +208,7 @@ async fn evaluate(
         None => pipeline.service_for(&req)?,
     };
     let today = today.unwrap_or_else(|| chrono::Utc::now().date_naive());
-    let evaluation = pipeline.evaluate(service, &req, today).await?;
+    let evaluation = pipeline.evaluate(service, &mut req, today).await?;
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&evaluation.response)?),
         Format::Text => print!("{}", jak_sle_cds::cards::text::render(&evaluation.response)),

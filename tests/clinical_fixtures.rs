@@ -49,7 +49,7 @@ fn load(name: &str) -> (OrderContext, PatientRecord) {
 }
 
 fn load_text(text: &str) -> (OrderContext, PatientRecord) {
-    let req: HookRequest = serde_json::from_str(text).expect("fixture is a hook request");
+    let req = HookRequest::parse(text.as_bytes()).expect("fixture is a hook request");
     let drafts: Vec<Value> = req.context["draftOrders"]["entry"]
         .as_array()
         .cloned()
@@ -83,14 +83,7 @@ fn load_text(text: &str) -> (OrderContext, PatientRecord) {
         unreadable_drafts: Vec::new(),
         draft_immunizations,
     };
-    let mut record = PatientRecord::default();
-    for (key, value) in &req.prefetch {
-        let Some(raw) = value else { continue };
-        match parse_resource(raw) {
-            Ok(Resource::OperationOutcome(_)) => record.unavailable.push(key.clone()),
-            _ => record.add_raw(raw),
-        }
-    }
+    let record = PatientRecord::from_prefetch(req.prefetch);
     (ctx, record)
 }
 

@@ -167,9 +167,9 @@ async fn cohort_verdicts_match_the_service_on_the_same_patients() {
     let mut seen = BTreeMap::new();
     for v in &run.verdicts {
         let req = hook_request(&v.patient_id, &by_patient[&v.patient_id]);
-        let req = jak_sle_cds::cds::HookRequest::parse(req.to_string().as_bytes()).unwrap();
+        let mut req = jak_sle_cds::cds::HookRequest::parse(req.to_string().as_bytes()).unwrap();
         let response = pipeline
-            .evaluate(service, &req, today)
+            .evaluate(service, &mut req, today)
             .await
             .unwrap()
             .response;

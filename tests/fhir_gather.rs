@@ -100,7 +100,7 @@ async fn prefetch_semantics_decide_what_is_fetched() {
         ("immunizations", "Immunization"),
         ("statements", "MedicationStatement"),
     ]);
-    let req = request(
+    let mut req = request(
         "p1",
         Some(&base(&server)),
         None,
@@ -111,7 +111,10 @@ async fn prefetch_semantics_decide_what_is_fetched() {
         }),
     );
     let g = Gatherer::new(&settings(&allow_local()));
-    let rec = g.gather(&req, &t, &keys(&["conditions"])).await.unwrap();
+    let rec = g
+        .gather(&mut req, &t, &keys(&["conditions"]))
+        .await
+        .unwrap();
     let mut ids: Vec<_> = rec.conditions.iter().filter_map(|c| c.id.clone()).collect();
     ids.sort();
     assert_eq!(ids, ["fetched-missing", "fetched-outcome"]);
@@ -125,7 +128,7 @@ async fn prefetched_data_is_used_without_a_server() {
         ("conditions", "Condition?patient={{context.patientId}}"),
         ("patient", "Patient/{{context.patientId}}"),
     ]);
-    let req = request(
+    let mut req = request(
         "p1",
         None,
         None,
@@ -135,7 +138,7 @@ async fn prefetched_data_is_used_without_a_server() {
         }),
     );
     let rec = Gatherer::new(&settings(&[]))
-        .gather(&req, &t, &keys(&["conditions", "patient"]))
+        .gather(&mut req, &t, &keys(&["conditions", "patient"]))
         .await
         .unwrap();
     assert_eq!(rec.conditions.len(), 1);
@@ -150,12 +153,12 @@ async fn prefetched_data_is_used_without_a_server() {
 async fn missing_keys_without_fhir_server() {
     let t = by_patient(&[("conditions", "Condition"), ("labs", "Observation")]);
     let g = Gatherer::new(&settings(&allow_local()));
-    let req = request("p1", None, None, json!({}));
+    let mut req = request("p1", None, None, json!({}));
     assert_eq!(
-        precondition(g.gather(&req, &t, &keys(&["conditions"])).await),
+        precondition(g.gather(&mut req, &t, &keys(&["conditions"])).await),
         "conditions: not prefetched and no fhirServer"
     );
-    let rec = g.gather(&req, &t, &keys(&[])).await.unwrap();
+    let rec = g.gather(&mut req, &t, &keys(&[])).await.unwrap();
     assert_eq!(rec.unavailable, ["conditions", "labs"]);
 }
 
@@ -176,9 +179,9 @@ async fn user_and_context_tokens_are_rendered() {
         ("conditions", "Condition?patient={{context.patientId}}"),
         ("role", "PractitionerRole?_id={{userPractitionerRoleId}}"),
     ]);
-    let req = request("a b&c", Some(&base(&server)), None, json!({}));
+    let mut req = request("a b&c", Some(&base(&server)), None, json!({}));
     let rec = Gatherer::new(&settings(&allow_local()))
-        .gather(&req, &t, &keys(&[]))
+        .gather(&mut req, &t, &keys(&[]))
         .await
         .unwrap();
     assert_eq!(rec.conditions.len(), 1);
@@ -209,10 +212,10 @@ async fn queries_run_concurrently_with_bearer_token_and_fhir_accept() {
         ("labs", "Observation"),
         ("immunizations", "Immunization"),
     ]);
-    let req = request("p1", Some(&base(&server)), Some(TOKEN), json!({}));
+    let mut req = request("p1", Some(&base(&server)), Some(TOKEN), json!({}));
     let started = Instant::now();
     let rec = Gatherer::new(&settings(&allow_local()))
-        .gather(&req, &t, &keys(&["conditions"]))
+        .gather(&mut req, &t, &keys(&["conditions"]))
         .await
         .unwrap();
     let elapsed = started.elapsed();
@@ -229,9 +232,9 @@ async fn no_authorization_header_without_a_token() {
     let server = MockServer::start().await;
     serve_condition(&server).await;
     let t = by_patient(&[("conditions", "Condition")]);
-    let req = request("p1", Some(&base(&server)), None, json!({}));
+    let mut req = request("p1", Some(&base(&server)), None, json!({}));
     let rec = Gatherer::new(&settings(&allow_local()))
-        .gather(&req, &t, &keys(&["conditions"]))
+        .gather(&mut req, &t, &keys(&["conditions"]))
         .await
         .unwrap();
     assert_eq!(rec.conditions.len(), 1);
@@ -264,8 +267,11 @@ async fn gather_labs(
     s: &jak_sle_cds::config::FhirSettings,
 ) -> jak_sle_cds::fhir::PatientRecord {
     let t = by_patient(&[("labs", "Observation")]);
-    let req = request("p1", Some(&base(server)), token, json!({}));
-    Gatherer::new(s).gather(&req, &t, &keys(&[])).await.unwrap()
+    let mut req = request("p1", Some(&base(server)), token, json!({}));
+    Gatherer::new(s)
+        .gather(&mut req, &t, &keys(&[]))
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -315,13 +321,16 @@ async fn a_hanging_query_is_bounded_by_the_request_timeout() {
     )
     .await;
     let t = by_patient(&[("conditions", "Condition"), ("labs", "Observation")]);
-    let req = request("p1", Some(&base(&server)), None, json!({}));
+    let mut req = request("p1", Some(&base(&server)), None, json!({}));
     let mut s = settings(&allow_local());
     s.timeout_ms = 300;
     s.budget_ms = 5000;
     let g = Gatherer::new(&s);
     let started = Instant::now();
-    let rec = g.gather(&req, &t, &keys(&["conditions"])).await.unwrap();
+    let rec = g
+        .gather(&mut req, &t, &keys(&["conditions"]))
+        .await
+        .unwrap();
     assert!(
         started.elapsed() < Duration::from_millis(1500),
         "{:?}",
@@ -332,7 +341,7 @@ async fn a_hanging_query_is_bounded_by_the_request_timeout() {
 
     let started = Instant::now();
     assert_eq!(
-        precondition(g.gather(&req, &t, &keys(&["labs"])).await),
+        precondition(g.gather(&mut req, &t, &keys(&["labs"])).await),
         "labs: not prefetched and the FHIR query failed (timeout)"
     );
     assert!(started.elapsed() < Duration::from_millis(1500));
@@ -344,13 +353,13 @@ async fn slow_pages_are_bounded_by_the_budget() {
     paged(&server, 10, &server.uri(), Duration::from_millis(250)).await;
     serve_condition(&server).await;
     let t = by_patient(&[("labs", "Observation"), ("conditions", "Condition")]);
-    let req = request("p1", Some(&base(&server)), None, json!({}));
+    let mut req = request("p1", Some(&base(&server)), None, json!({}));
     let mut s = settings(&allow_local());
     s.timeout_ms = 1000;
     s.budget_ms = 700;
     let started = Instant::now();
     let rec = Gatherer::new(&s)
-        .gather(&req, &t, &keys(&["conditions"]))
+        .gather(&mut req, &t, &keys(&["conditions"]))
         .await
         .unwrap();
     let elapsed = started.elapsed();
@@ -404,11 +413,11 @@ async fn server_errors_and_bad_bodies_make_keys_unavailable() {
         ("medications", "MedicationRequest"),
     ]);
     t.insert("patient".into(), "Patient/{{context.patientId}}".into());
-    let req = request("p1", Some(&base(&server)), Some(TOKEN), json!({}));
+    let mut req = request("p1", Some(&base(&server)), Some(TOKEN), json!({}));
     let g = Gatherer::new(&settings(&allow_local()));
     let logs = LogCapture::default();
     let guard = logs.install();
-    let rec = g.gather(&req, &t, &keys(&["patient"])).await.unwrap();
+    let rec = g.gather(&mut req, &t, &keys(&["patient"])).await.unwrap();
     assert_eq!(
         rec.unavailable,
         [
@@ -421,7 +430,7 @@ async fn server_errors_and_bad_bodies_make_keys_unavailable() {
     );
     assert!(rec.patient.is_some());
     assert_eq!(
-        precondition(g.gather(&req, &t, &keys(&["conditions"])).await),
+        precondition(g.gather(&mut req, &t, &keys(&["conditions"])).await),
         "conditions: not prefetched and the FHIR query failed (HTTP 500)"
     );
     drop(guard);
@@ -470,14 +479,14 @@ async fn redirects_are_not_followed() {
         .mount(&server)
         .await;
     let t = by_patient(&[("conditions", "Condition")]);
-    let req = request("p1", Some(&base(&server)), Some(TOKEN), json!({}));
+    let mut req = request("p1", Some(&base(&server)), Some(TOKEN), json!({}));
     let g = Gatherer::new(&settings(&allow_local()));
-    let rec = g.gather(&req, &t, &keys(&[])).await.unwrap();
+    let rec = g.gather(&mut req, &t, &keys(&[])).await.unwrap();
     assert_eq!(rec.unavailable, ["conditions"]);
     assert!(rec.conditions.is_empty());
     assert!(target.received_requests().await.unwrap().is_empty());
     assert!(matches!(
-        g.gather(&req, &t, &keys(&["conditions"])).await,
+        g.gather(&mut req, &t, &keys(&["conditions"])).await,
         Err(GatherError::PreconditionFailed(m)) if m.ends_with("(HTTP 302)")
     ));
 }
@@ -485,7 +494,7 @@ async fn redirects_are_not_followed() {
 #[tokio::test]
 async fn metadata_address_is_refused_without_a_request() {
     let t = by_patient(&[("conditions", "Condition")]);
-    let req = request(
+    let mut req = request(
         "p1",
         Some("http://169.254.169.254/latest/meta-data"),
         Some(TOKEN),
@@ -493,7 +502,7 @@ async fn metadata_address_is_refused_without_a_request() {
     );
     let started = Instant::now();
     let r = Gatherer::new(&settings(&allow_local()))
-        .gather(&req, &t, &keys(&[]))
+        .gather(&mut req, &t, &keys(&[]))
         .await;
     assert!(matches!(r, Err(GatherError::ServerNotAllowed)), "{r:?}");
     assert!(started.elapsed() < Duration::from_millis(200));
@@ -512,21 +521,24 @@ async fn server_outside_the_allow_list_sees_no_request() {
         format!("https://127.0.0.1:{port}/fhir"),
         "not a url".to_string(),
     ] {
-        let req = request("p1", Some(&fhir_server), Some(TOKEN), json!({}));
-        let r = g.gather(&req, &t, &keys(&[])).await;
+        let mut req = request("p1", Some(&fhir_server), Some(TOKEN), json!({}));
+        let r = g.gather(&mut req, &t, &keys(&[])).await;
         assert!(
             matches!(r, Err(GatherError::ServerNotAllowed)),
             "{fhir_server}: {r:?}"
         );
     }
     // Fully prefetched: the server is never needed, so the request proceeds.
-    let req = request(
+    let mut req = request(
         "p1",
         Some(&format!("http://localhost:{port}/fhir")),
         Some(TOKEN),
         json!({"conditions": searchset(&[condition("c9")], None)}),
     );
-    let rec = g.gather(&req, &t, &keys(&["conditions"])).await.unwrap();
+    let rec = g
+        .gather(&mut req, &t, &keys(&["conditions"]))
+        .await
+        .unwrap();
     assert_eq!(rec.conditions.len(), 1);
     assert!(server.received_requests().await.unwrap().is_empty());
 }
@@ -537,11 +549,11 @@ async fn empty_allow_list_means_no_fallback_fetch() {
     serve_condition(&server).await;
     let t = by_patient(&[("conditions", "Condition"), ("labs", "Observation")]);
     let g = Gatherer::new(&settings(&[]));
-    let req = request("p1", Some(&base(&server)), Some(TOKEN), json!({}));
-    let rec = g.gather(&req, &t, &keys(&[])).await.unwrap();
+    let mut req = request("p1", Some(&base(&server)), Some(TOKEN), json!({}));
+    let rec = g.gather(&mut req, &t, &keys(&[])).await.unwrap();
     assert_eq!(rec.unavailable, ["conditions", "labs"]);
     assert_eq!(
-        precondition(g.gather(&req, &t, &keys(&["conditions"])).await),
+        precondition(g.gather(&mut req, &t, &keys(&["conditions"])).await),
         "conditions: not prefetched and the FHIR fallback fetch is disabled"
     );
     assert!(server.received_requests().await.unwrap().is_empty());
@@ -604,14 +616,14 @@ async fn a_prefetch_value_that_is_not_a_resource_is_fetched() {
     let server = MockServer::start().await;
     expect_search(&server, "/fhir/Condition", "p1", "c1", 1).await;
     let t = by_patient(&[("conditions", "Condition")]);
-    let req = request(
+    let mut req = request(
         "p1",
         Some(&base(&server)),
         None,
         json!({"conditions": "not a resource"}),
     );
     let rec = Gatherer::new(&settings(&allow_local()))
-        .gather(&req, &t, &keys(&["conditions"]))
+        .gather(&mut req, &t, &keys(&["conditions"]))
         .await
         .unwrap();
     assert_eq!(rec.conditions.len(), 1);
@@ -628,11 +640,11 @@ async fn nothing_is_fetched_when_a_required_key_is_already_lost() {
         "role".into(),
         "PractitionerRole?_id={{userPractitionerRoleId}}".into(),
     );
-    let req = request("p1", Some(&base(&server)), Some(TOKEN), json!({}));
+    let mut req = request("p1", Some(&base(&server)), Some(TOKEN), json!({}));
     assert_eq!(
         precondition(
             Gatherer::new(&settings(&allow_local()))
-                .gather(&req, &t, &keys(&["role", "conditions"]))
+                .gather(&mut req, &t, &keys(&["role", "conditions"]))
                 .await
         ),
         "role: not prefetched and no value for {{userPractitionerRoleId}}"
@@ -663,9 +675,9 @@ async fn other_patients_resources_are_dropped_and_the_key_is_unavailable() {
     )
     .await;
     let t = by_patient(&[("conditions", "Condition"), ("labs", "Observation")]);
-    let req = request("p1", Some(&base(&server)), None, json!({}));
+    let mut req = request("p1", Some(&base(&server)), None, json!({}));
     let rec = Gatherer::new(&settings(&allow_local()))
-        .gather(&req, &t, &keys(&["conditions"]))
+        .gather(&mut req, &t, &keys(&["conditions"]))
         .await
         .unwrap();
     let ids: Vec<_> = rec
@@ -690,13 +702,13 @@ async fn medication_reads_after_a_gather_share_its_budget() {
     )
     .await;
     let t = by_patient(&[("conditions", "Condition")]);
-    let req = request("p1", Some(&base(&server)), None, json!({}));
+    let mut req = request("p1", Some(&base(&server)), None, json!({}));
     let mut s = settings(&allow_local());
     s.timeout_ms = 5000;
     s.budget_ms = 400;
     let g = Gatherer::new(&s);
     let started = tokio::time::Instant::now();
-    let rec = g.gather(&req, &t, &keys(&[])).await.unwrap();
+    let rec = g.gather(&mut req, &t, &keys(&[])).await.unwrap();
     assert_eq!(rec.unavailable, ["conditions"]);
     let meds = g
         .fetch_medications_since(&req, &["Medication/m1".to_string()], started)

@@ -60,7 +60,7 @@ fn codes(rec: &PatientRecord) -> Vec<String> {
 /// Gather and require that every key was obtained.
 async fn gather_all(
     g: &Gatherer,
-    req: &jak_sle_cds::cds::request::HookRequest,
+    req: &mut jak_sle_cds::cds::request::HookRequest,
     templates: &std::collections::BTreeMap<String, String>,
     required: &std::collections::BTreeSet<String>,
 ) -> PatientRecord {
@@ -88,8 +88,8 @@ async fn fallback_gather_from_a_real_fhir_server() {
     s.budget_ms = 30_000;
     let g = Gatherer::new(&s);
 
-    let req = request(&sle, Some(&server.base), Some(TOKEN), json!({}));
-    let rec = gather_all(&g, &req, &templates, &required).await;
+    let mut req = request(&sle, Some(&server.base), Some(TOKEN), json!({}));
+    let rec = gather_all(&g, &mut req, &templates, &required).await;
     assert!(
         rec.unreadable.is_empty(),
         "unreadable: {:?}",
@@ -154,8 +154,8 @@ async fn fallback_gather_from_a_real_fhir_server() {
     );
 
     // The other patient: only their own data.
-    let req = request(&other, Some(&server.base), Some(TOKEN), json!({}));
-    let rec = gather_all(&g, &req, &templates, &required).await;
+    let mut req = request(&other, Some(&server.base), Some(TOKEN), json!({}));
+    let rec = gather_all(&g, &mut req, &templates, &required).await;
     assert_eq!(rec.conditions.len(), 1);
     assert_eq!(rec.observations.len(), 2);
     let own = format!("Patient/{other}");
@@ -166,9 +166,9 @@ async fn fallback_gather_from_a_real_fhir_server() {
     );
 
     // A wrong token: the server answers 401, so the required keys fail with 412.
-    let req = request(&sle, Some(&server.base), Some("wrong"), json!({}));
+    let mut req = request(&sle, Some(&server.base), Some("wrong"), json!({}));
     assert_eq!(
-        precondition(g.gather(&req, &templates, &required).await),
+        precondition(g.gather(&mut req, &templates, &required).await),
         "conditions: not prefetched and the FHIR query failed (HTTP 401)"
     );
 }
@@ -199,11 +199,11 @@ async fn observations_a_rule_reads_reach_the_record_whatever_their_category() {
     s.timeout_ms = 10_000;
     s.budget_ms = 30_000;
     let g = Gatherer::new(&s);
-    let req = request(&patient, Some(&server.base), Some(TOKEN), json!({}));
+    let mut req = request(&patient, Some(&server.base), Some(TOKEN), json!({}));
 
     let (templates, required) = service_templates("jak-sle-order-sign");
     assert!(templates.contains_key("administrations"));
-    let rec = gather_all(&g, &req, &templates, &required).await;
+    let rec = gather_all(&g, &mut req, &templates, &required).await;
     assert!(rec.unreadable.is_empty(), "{:?}", rec.unreadable);
     assert_eq!(
         observation_codes(&rec),
@@ -251,7 +251,7 @@ async fn observations_a_rule_reads_reach_the_record_whatever_their_category() {
         "assessments".into(),
         "Observation?patient={{context.patientId}}&category=survey".into(),
     );
-    let rec = gather_all(&g, &req, &v1, &required).await;
+    let rec = gather_all(&g, &mut req, &v1, &required).await;
     assert!(
         observation_codes(&rec).is_empty(),
         "{:?}",

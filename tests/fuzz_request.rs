@@ -51,10 +51,7 @@ fn pipeline(body: &[u8]) {
         return;
     };
     let kb = knowledge();
-    let mut record = PatientRecord::default();
-    for raw in req.prefetch.values().flatten() {
-        record.add_raw(raw);
-    }
+    let record = PatientRecord::from_prefetch(req.prefetch.clone());
     let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
     let facts = facts::derive(&record, kb, today);
     assert_eq!(facts.today, Some(today));

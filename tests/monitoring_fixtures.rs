@@ -44,10 +44,7 @@ fn evaluate(name: &str, kb: &Knowledge) -> CdsResponse {
     let req = HookRequest::parse(text.as_bytes()).expect("fixture is a hook request");
     assert_eq!(req.hook, "patient-view", "{name}");
     let ctx = OrderContext::from_request(&req, Hook::PatientView).expect("context");
-    let mut record = PatientRecord::default();
-    for raw in req.prefetch.values().flatten() {
-        record.add_raw(raw);
-    }
+    let record = PatientRecord::from_prefetch(req.prefetch);
     engine::evaluate(&ctx, &record, kb, today())
 }
 

@@ -2,7 +2,12 @@
 //! medication orders in scope (for order-select only the selected ones; none on patient-view,
 //! whose context is patientId, userId and encounterId).
 
+use std::collections::HashMap;
+
+use serde_json::value::RawValue;
 use serde_json::Value;
+
+use crate::fhir::prefetch::Prefetch;
 
 use crate::fhir::model::{parse_resource, Medication, MedicationRequest, ParseFailure, Resource};
 
@@ -67,19 +72,67 @@ pub struct OrderContext {
 }
 
 /// The request body as sent (`POST /cds-services/{id}`), before hook-specific parsing.
-/// `prefetch` keeps each value raw: a key that is absent was not prefetched, a key whose
-/// value is JSON `null` means "no data", and anything else is a FHIR resource (possibly an
-/// OperationOutcome, which counts as not prefetched).
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// `prefetch` holds each key's value typed and classified (see [`Prefetch`]): a key that is
+/// absent was not prefetched, a key whose value is JSON `null` means "no data", and anything
+/// else is a FHIR resource (an OperationOutcome counts as not prefetched).
+#[derive(Debug, Clone)]
 pub struct HookRequest {
     pub hook: String,
     pub hook_instance: String,
     pub fhir_server: Option<String>,
     pub fhir_authorization: Option<FhirAuthorization>,
     pub context: serde_json::Map<String, Value>,
+    pub prefetch: Prefetch,
+}
+
+/// The body's members, generic over how the prefetch is read: typed in the same pass
+/// ([`Prefetch`]), or kept raw for the tolerant read.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[serde(bound = "P: serde::Deserialize<'de> + Default")]
+struct Envelope<P> {
+    hook: String,
+    hook_instance: String,
+    fhir_server: Option<String>,
+    fhir_authorization: Option<FhirAuthorization>,
+    context: serde_json::Map<String, Value>,
     #[serde(default, deserialize_with = "null_as_empty")]
-    pub prefetch: std::collections::HashMap<String, Option<Box<serde_json::value::RawValue>>>,
+    prefetch: P,
+}
+
+/// Prefetch values kept raw, each to be parsed on its own.
+type RawPrefetch = HashMap<String, Option<Box<RawValue>>>;
+
+impl<P> Envelope<P> {
+    fn with_prefetch(self, prefetch: Prefetch) -> HookRequest {
+        HookRequest {
+            hook: self.hook,
+            hook_instance: self.hook_instance,
+            fhir_server: self.fhir_server,
+            fhir_authorization: self.fhir_authorization,
+            context: self.context,
+            prefetch,
+        }
+    }
+}
+
+/// Read the body in one pass, prefetch typed as it streams; when that fails (a resource that
+/// does not parse, malformed JSON), read it again with the prefetch raw, so that a bad
+/// resource is only skipped and a bad body gets the error of the tolerant read.
+///
+/// The body's UTF-8 is checked once, up front: parsing from a `&str` then skips the check
+/// of every string (a tenth of the parse, in the profile), and invalid UTF-8 gets the
+/// tolerant read's error.
+fn read_body(body: &[u8]) -> Result<HookRequest, serde_json::Error> {
+    if let Ok(text) = std::str::from_utf8(body) {
+        if let Ok(mut envelope) = serde_json::from_str::<Envelope<Prefetch>>(text) {
+            let prefetch = std::mem::take(&mut envelope.prefetch);
+            return Ok(envelope.with_prefetch(prefetch));
+        }
+    }
+    let mut envelope = serde_json::from_slice::<Envelope<RawPrefetch>>(body)?;
+    let prefetch = Prefetch::from_raw(std::mem::take(&mut envelope.prefetch));
+    Ok(envelope.with_prefetch(prefetch))
 }
 
 fn null_as_empty<'de, D, T>(d: D) -> Result<T, D::Error>
@@ -132,8 +185,8 @@ impl HookRequest {
     /// `context` present and well typed, `context.patientId` a non-empty string); permissive
     /// elsewhere (unknown fields and extensions are ignored).
     pub fn parse(body: &[u8]) -> Result<HookRequest, RequestError> {
-        let req: HookRequest = serde_json::from_slice(body)
-            .map_err(|e| RequestError::Malformed(redact_quoted(&e.to_string())))?;
+        let req =
+            read_body(body).map_err(|e| RequestError::Malformed(redact_quoted(&e.to_string())))?;
         if req.hook.is_empty() {
             return Err(RequestError::Invalid("hook must not be empty".into()));
         }
@@ -170,7 +223,7 @@ impl HookRequest {
 
     /// Counts for logs: prefetch keys sent (values are never logged).
     pub fn prefetch_keys(&self) -> usize {
-        self.prefetch.len()
+        self.prefetch.keys_sent()
     }
 }
 
@@ -579,5 +632,118 @@ mod fixture_tests {
         )
         .unwrap();
         assert!(!format!("{req:?}").contains("example-token-not-real"));
+    }
+}
+
+#[cfg(test)]
+mod one_pass_tests {
+    //! The one-pass read of the body (prefetch typed as it streams) gives what the tolerant
+    //! read (each value raw, parsed on its own) gives, and hands over to it when it must.
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::fhir::prefetch::{Missing, Prefetched};
+
+    /// Each key's state, printed (resources in full), in key order.
+    fn states(prefetch: Prefetch) -> BTreeMap<String, String> {
+        prefetch
+            .into_iter()
+            .map(|(key, state)| (key, format!("{state:?}")))
+            .collect()
+    }
+
+    fn tolerant(body: &[u8]) -> Prefetch {
+        let envelope: Envelope<RawPrefetch> = serde_json::from_slice(body).expect("JSON");
+        Prefetch::from_raw(envelope.prefetch)
+    }
+
+    fn one_pass(body: &[u8]) -> Option<Prefetch> {
+        serde_json::from_slice::<Envelope<Prefetch>>(body)
+            .ok()
+            .map(|e| e.prefetch)
+    }
+
+    #[test]
+    fn both_reads_agree_on_every_fixture() {
+        let mut read_in_one_pass = Vec::new();
+        for dir in ["fixtures/patients", "fixtures/monitoring", "fixtures/perf"] {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+            for entry in std::fs::read_dir(&dir).expect("fixture folder") {
+                let path = entry.expect("entry").path();
+                let name = path.file_name().unwrap().to_string_lossy().to_string();
+                if !name.ends_with(".json") || name == "expected.json" {
+                    continue;
+                }
+                let body = std::fs::read(&path).expect("fixture");
+                let expected = states(tolerant(&body));
+                // Whichever read it took, parse gives the tolerant read's result.
+                let parsed = HookRequest::parse(&body).expect("fixture parses");
+                assert_eq!(states(parsed.prefetch), expected, "{name}");
+                if let Some(fast) = one_pass(&body) {
+                    assert_eq!(states(fast), expected, "{name}");
+                    read_in_one_pass.push(name);
+                }
+            }
+        }
+        assert!(read_in_one_pass.len() > 100, "{read_in_one_pass:?}");
+        assert!(read_in_one_pass
+            .iter()
+            .any(|n| n == "realistic-order-select.json"));
+    }
+
+    fn body(prefetch: &str) -> String {
+        format!(
+            r#"{{"hook":"order-select","hookInstance":"i-1",
+                "context":{{"patientId":"p1"}},"prefetch":{prefetch}}}"#
+        )
+    }
+
+    #[test]
+    fn a_bad_resource_is_skipped_not_fatal() {
+        let text = body(
+            r#"{"conditions":{"resourceType":"Bundle","entry":[
+                 {"resource":{"resourceType":"Condition","id":"c1"}},
+                 {"resource":{"resourceType":"Condition","id":"c2","onsetDateTime":7}}]},
+               "patient":{"resourceType":"Patient","id":"p1","birthDate":true},
+               "labs":null,
+               "late":{"id":"o1","resourceType":"Observation"},
+               "oo":{"resourceType":"OperationOutcome","issue":[]},
+               "junk":[1,2]}"#,
+        );
+        assert!(one_pass(text.as_bytes()).is_none());
+        let mut req = HookRequest::parse(text.as_bytes()).expect("parses");
+        assert_eq!(req.prefetch_keys(), 6);
+        let Prefetched::Data(conditions) = req.prefetch.take("conditions") else {
+            panic!("conditions are data")
+        };
+        let Resource::Bundle(b) = *conditions else {
+            panic!("a Bundle")
+        };
+        // Read entry by entry: one Condition kept, one unreadable.
+        assert_eq!(b.entry.len(), 2);
+        let record = crate::fhir::PatientRecord::from_prefetch(std::mem::take(&mut req.prefetch));
+        assert_eq!(record.observations.len(), 1, "resourceType not first");
+        assert_eq!(record.unreadable.len(), 2, "{:?}", record.unreadable);
+        assert_eq!(record.unavailable, ["oo"]);
+        assert!(matches!(
+            req.prefetch.take("labs"),
+            Prefetched::Missing(Missing::Absent)
+        ));
+        // The one-pass read, when it can, types everything the same way.
+        let good = body(
+            r#"{"conditions":{"resourceType":"Bundle","entry":[
+                 {"resource":{"resourceType":"Condition","id":"c1"}}]},"labs":null}"#,
+        );
+        let fast = one_pass(good.as_bytes()).expect("one pass");
+        assert!(matches!(fast.get("labs"), Some(Prefetched::NoData)));
+        assert_eq!(states(fast), states(tolerant(good.as_bytes())));
+    }
+
+    #[test]
+    fn a_malformed_body_gets_the_tolerant_reads_error() {
+        let e = HookRequest::parse(body(r#"{"x": {"resourceType": "Patient",}}"#).as_bytes())
+            .unwrap_err();
+        assert!(matches!(e, RequestError::Malformed(_)), "{e}");
+        assert!(e.to_string().contains("line"), "{e}");
     }
 }

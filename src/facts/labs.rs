@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 
 use super::source::{code_label, number, reference, window_start_months, Index};
-use super::units::{convert, Measure, Reading};
+use super::units::{convert, shown, Measure, Reading};
 use super::{FactSource, Measurement, TbScreen, TbTestResult};
 use crate::fhir::model::{CodeableConcept, Coding, FhirDate, Observation};
 use crate::fhir::PatientRecord;
@@ -142,20 +142,21 @@ fn read_item(index: &Index<'_, '_, Observation>, today: NaiveDate, spec: &Spec) 
         let Some(date) = o.date() else {
             continue;
         };
-        let reading = match o.value_quantity.as_ref() {
-            Some(q) => convert(q, spec.measure),
-            None => Reading::Unusable {
-                shown: "(no valueQuantity)".into(),
-                reason: "no numeric value".into(),
-            },
+        let Some(q) = o.value_quantity.as_ref() else {
+            acc.unusable(date, || {
+                let what = format!(
+                    "{} (no valueQuantity) ({}): not used, no numeric value",
+                    spec.name,
+                    code_label(coding)
+                );
+                source(o, date, what)
+            });
+            continue;
         };
-        match reading {
-            Reading::Value {
-                value,
-                shown,
-                converted,
-            } => acc.value(date, value, || {
+        match convert(q, spec.measure) {
+            reading @ Reading::Value { value, converted } => acc.value(date, value, || {
                 let label = code_label(coding);
+                let shown = shown(q, spec.measure, &reading);
                 let what = if converted {
                     format!("{} {shown} = {} {unit} ({label})", spec.name, number(value))
                 } else {
@@ -163,8 +164,9 @@ fn read_item(index: &Index<'_, '_, Observation>, today: NaiveDate, spec: &Spec) 
                 };
                 source(o, date, what)
             }),
-            Reading::Unusable { shown, reason } => acc.unusable(date, || {
+            ref reading @ Reading::Unusable { ref reason } => acc.unusable(date, || {
                 let label = code_label(coding);
+                let shown = shown(q, spec.measure, reading);
                 source(
                     o,
                     date,

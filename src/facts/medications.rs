@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 
 use super::dose;
 use super::source::{number, reference, window_start_days, window_start_months, Index};
-use super::units::{convert, Measure, Reading};
+use super::units::{convert, shown, Measure, Reading};
 use super::{CoTherapy, FactSource, GlucocorticoidDose, Therapy, TriedTherapy};
 use crate::facts::order::DoseReading;
 use crate::fhir::model::{
@@ -433,10 +433,12 @@ fn dose_observation(
         let Some(q) = obs.value_quantity.as_ref() else {
             continue;
         };
-        let Reading::Value { value, shown, .. } = convert(q, Measure::PrednisoneDose) else {
+        let reading = convert(q, Measure::PrednisoneDose);
+        let Reading::Value { value, .. } = reading else {
             continue;
         };
         if best.as_ref().is_none_or(|(d, _, _)| date > *d) {
+            let shown = shown(q, Measure::PrednisoneDose, &reading);
             best = Some((
                 date,
                 value,

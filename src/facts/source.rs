@@ -1,7 +1,7 @@
 //! Shared helpers of fact derivation: look-back windows, resource references, coded-concept
 //! matching against value sets, and the labels used in `FactSource::what`.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use chrono::{Months, NaiveDate};
 

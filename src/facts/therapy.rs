@@ -11,7 +11,7 @@ use super::conditions::is_credible;
 use super::labs::is_usable_status;
 use super::medications::{view, MedicationView};
 use super::source::{code_label, coding_in, concept_what, number, reference};
-use super::units::{convert, Measure, Reading};
+use super::units::{convert, shown, Measure, Reading};
 use super::{dose, Agent, DoseReading, FactSource, JakOrder};
 use crate::cds::DraftOrder;
 use crate::fhir::model::{MedicationRequest, MedicationStatement};
@@ -359,7 +359,9 @@ pub fn hb_before(
         if date.0 >= start || best.as_ref().is_some_and(|(d, _, _)| *d >= date.0) {
             continue;
         }
-        if let Reading::Value { value, shown, .. } = convert(q, Measure::Hemoglobin) {
+        let reading = convert(q, Measure::Hemoglobin);
+        if let Reading::Value { value, .. } = reading {
+            let shown = shown(q, Measure::Hemoglobin, &reading);
             let src = FactSource {
                 reference: reference("Observation", o.id.as_deref()),
                 date: Some(date.0),

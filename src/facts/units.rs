@@ -108,19 +108,13 @@ pub fn normalise_unit(unit: &str) -> String {
     }
 }
 
-/// The result of reading a quantity.
+/// The result of reading a quantity ([`shown`] gives its text).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reading {
-    /// Value in the canonical unit; `shown` is the value as sent ("79 g/L", "<15 mL/min"), in
-    /// the canonical unit when no conversion was needed ("45 mL/min/1.73m2" for
-    /// "mL/min/{1.73_m2}"); `converted` tells whether the number changed.
-    Value {
-        value: f64,
-        shown: String,
-        converted: bool,
-    },
+    /// Value in the canonical unit; `converted` tells whether the number changed.
+    Value { value: f64, converted: bool },
     /// Why the value cannot be used ("unit '%' not convertible to 10^3/uL", "no value").
-    Unusable { shown: String, reason: String },
+    Unusable { reason: String },
 }
 
 /// A value reported with a comparator is a bound, not a measurement: "<0.5" means strictly
@@ -137,19 +131,11 @@ fn bound(value: f64, comparator: &str) -> f64 {
 }
 
 /// Convert a quantity into the canonical unit of `measure`. The UCUM `code` is tried first,
-/// then the human `unit`.
+/// then the human `unit`. No text is made here: most readings are not the latest and are
+/// never shown ([`shown`] writes the value when a card needs it).
 pub fn convert(q: &Quantity, measure: Measure) -> Reading {
-    let unit_text = q.unit.as_deref().or(q.code.as_deref()).unwrap_or("").trim();
-    let comparator = q.comparator.as_deref().unwrap_or("");
-    let shown = match q.value {
-        Some(v) => format!("{comparator}{} {unit_text}", super::source::number(v))
-            .trim()
-            .to_string(),
-        None => format!("(no value) {unit_text}").trim().to_string(),
-    };
     let Some(value) = q.value.filter(|v| v.is_finite()) else {
         return Reading::Unusable {
-            shown,
             reason: "no numeric value".into(),
         };
     };
@@ -159,37 +145,50 @@ pub fn convert(q: &Quantity, measure: Measure) -> Reading {
         .all(|c| c.is_none_or(|u| u.trim().is_empty()))
     {
         return Reading::Unusable {
-            shown,
             reason: format!("no unit (expected {})", measure.canonical_unit()),
         };
     }
     for unit in candidates.into_iter().flatten() {
         let norm = normalise_unit(unit);
         if let Some((_, f)) = measure.factors().iter().find(|(u, _)| *u == norm) {
-            let converted = *f != 1.0;
-            let shown = if converted {
-                shown
-            } else {
-                format!(
-                    "{comparator}{} {}",
-                    super::source::number(value),
-                    measure.canonical_unit()
-                )
-            };
+            let comparator = q.comparator.as_deref().unwrap_or("");
             return Reading::Value {
                 value: bound(value * f, comparator),
-                shown,
-                converted,
+                converted: *f != 1.0,
             };
         }
     }
     Reading::Unusable {
-        shown,
         reason: format!(
-            "unit '{unit_text}' not convertible to {}",
+            "unit '{}' not convertible to {}",
+            unit_text(q),
             measure.canonical_unit()
         ),
     }
+}
+
+/// The value of `q` as sent ("79 g/L", "<15 mL/min"), in the canonical unit of `measure`
+/// when `reading` needed no conversion ("45 mL/min/1.73m2" for "mL/min/{1.73_m2}").
+pub fn shown(q: &Quantity, measure: Measure, reading: &Reading) -> String {
+    let comparator = q.comparator.as_deref().unwrap_or("");
+    let number = |v| super::source::number(v);
+    match (reading, q.value) {
+        (
+            Reading::Value {
+                converted: false, ..
+            },
+            Some(v),
+        ) => format!("{comparator}{} {}", number(v), measure.canonical_unit()),
+        (_, Some(v)) => format!("{comparator}{} {}", number(v), unit_text(q))
+            .trim()
+            .to_string(),
+        (_, None) => format!("(no value) {}", unit_text(q)).trim().to_string(),
+    }
+}
+
+/// The unit as sent: the human `unit`, else the UCUM `code`.
+fn unit_text(q: &Quantity) -> &str {
+    q.unit.as_deref().or(q.code.as_deref()).unwrap_or("").trim()
 }
 
 #[cfg(test)]

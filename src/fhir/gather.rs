@@ -28,8 +28,8 @@ use crate::config::FhirSettings;
 use super::allow::AllowList;
 use super::client::{log_failure, FetchFailure, Fetched, FhirClient, Target};
 use super::model::{Medication, Resource};
-use super::prefetch::{classify, Missing, Prefetched};
-use super::scope::{keep_this_patient, patient_resources, ThisPatient};
+use super::prefetch::{Missing, Prefetched};
+use super::scope::{add_own, ThisPatient};
 use super::template::{encode_component, render, TemplateError};
 use super::PatientRecord;
 use crate::server::metrics::{prefetch_key, PrefetchOutcome};
@@ -124,12 +124,13 @@ impl Gatherer {
         }
     }
 
-    /// Gather the data described by `templates` (prefetch key → template) for `req`.
+    /// Gather the data described by `templates` (prefetch key → template) for `req`. The
+    /// prefetched data moves out of `req.prefetch` into the record (no copy).
     /// Keys in `required` that cannot be obtained fail with 412; other keys that cannot be
     /// obtained are listed in `PatientRecord::unavailable`.
     pub async fn gather(
         &self,
-        req: &HookRequest,
+        req: &mut HookRequest,
         templates: &BTreeMap<String, String>,
         required: &BTreeSet<String>,
     ) -> Result<PatientRecord, GatherError> {
@@ -148,7 +149,7 @@ impl Gatherer {
         let mut emptied: BTreeSet<&str> = BTreeSet::new();
 
         for (key, template) in templates {
-            let why = match classify(&req.prefetch, key) {
+            let why = match req.prefetch.take(key) {
                 Prefetched::Data(resource) => {
                     match keep_to_patient(key, vec![*resource], patient.as_ref(), &mut record) {
                         Scoped::Kept => {
@@ -417,23 +418,20 @@ fn keep_to_patient(
         resources.into_iter().for_each(|r| record.add(r));
         return Scoped::Kept;
     };
-    let mut part = PatientRecord::default();
-    resources.into_iter().for_each(|r| part.add(r));
-    let removed = keep_this_patient(&mut part, patient);
-    let emptied = removed > 0 && patient_resources(&part) == 0;
-    if removed > 0 {
+    let scoping = add_own(record, resources, patient);
+    let emptied = scoping.emptied();
+    if scoping.removed > 0 {
         tracing::warn!(
             key,
-            removed,
+            removed = scoping.removed,
             emptied,
             "resources not clearly of the hook's patient removed from the record"
         );
-        part.removed_other_patients = removed;
+        record.removed_other_patients += scoping.removed;
         if !emptied {
-            part.unavailable.push(key.to_string());
+            record.unavailable.push(key.to_string());
         }
     }
-    record.merge(part);
     if emptied {
         Scoped::Emptied
     } else {

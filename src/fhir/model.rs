@@ -385,7 +385,7 @@ pub struct BundleEntry {
 /// [`parse_resource`] first reads a Bundle in one pass, every entry typed; only when an entry
 /// does not parse (or its `resourceType` is not its first member, or it is itself a Bundle)
 /// does it read the entries raw. So either `resources` or `entry` holds the entries; use
-/// [`crate::fhir::PatientRecord::add_bundle`] to read both.
+/// [`crate::fhir::PatientRecord::add`] to read both.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Bundle {
@@ -530,61 +530,90 @@ fn typed<'de, D: Deserializer<'de>>(rt: &str, d: D) -> Result<Resource, D::Error
 /// read scans and copies each entry once more before parsing it. `None` when any entry
 /// needs the raw read (see [`Bundle`]), which then gives the same result as before.
 fn bundle_in_one_pass(text: &str) -> Option<Bundle> {
-    #[derive(Deserialize)]
-    struct OnePass {
-        #[serde(rename = "type")]
-        bundle_type: Option<String>,
-        total: Option<u64>,
-        #[serde(default, deserialize_with = "one_or_many")]
-        link: Vec<BundleLink>,
-        #[serde(default, deserialize_with = "one_or_many")]
-        entry: Vec<OnePassEntry>,
-    }
-    #[derive(Deserialize)]
-    struct OnePassEntry {
-        resource: Option<LeadingTyped>,
-    }
-    let b: OnePass = serde_json::from_str(text).ok()?;
-    Some(Bundle {
-        bundle_type: b.bundle_type,
-        total: b.total,
-        link: b.link,
-        entry: Vec::new(),
-        resources: b
-            .entry
-            .into_iter()
-            .filter_map(|e| e.resource.map(|r| r.0))
-            .collect(),
-    })
+    serde_json::from_str::<OnePassBundle>(text)
+        .ok()
+        .map(Bundle::from)
 }
 
-/// A resource whose first member is `resourceType` (unescaped), typed as it streams. Other
-/// resources, and Bundles, are refused: the caller falls back to the raw read.
-struct LeadingTyped(Resource);
+/// The members of a Bundle the one-pass read keeps, its entries typed as they stream.
+#[derive(Deserialize)]
+struct OnePassBundle {
+    #[serde(rename = "type")]
+    bundle_type: Option<String>,
+    total: Option<u64>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    link: Vec<BundleLink>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    entry: Vec<OnePassEntry>,
+}
 
-impl<'de> Deserialize<'de> for LeadingTyped {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> de::Visitor<'de> for V {
-            type Value = LeadingTyped;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a FHIR resource starting with resourceType")
-            }
-            fn visit_map<A: de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<LeadingTyped, A::Error> {
-                if map.next_key::<&'de str>()? != Some("resourceType") {
-                    return Err(de::Error::custom("resourceType is not the first member"));
-                }
-                let rt: &'de str = map.next_value()?;
-                if rt == "Bundle" {
-                    return Err(de::Error::custom("nested Bundle"));
-                }
-                typed(rt, de::value::MapAccessDeserializer::new(map)).map(LeadingTyped)
-            }
+#[derive(Deserialize)]
+struct OnePassEntry {
+    resource: Option<Streamed>,
+}
+
+impl From<OnePassBundle> for Bundle {
+    fn from(b: OnePassBundle) -> Bundle {
+        Bundle {
+            bundle_type: b.bundle_type,
+            total: b.total,
+            link: b.link,
+            entry: Vec::new(),
+            resources: b
+                .entry
+                .into_iter()
+                .filter_map(|e| e.resource.map(|r| r.0))
+                .collect(),
         }
-        d.deserialize_map(V)
+    }
+}
+
+/// A resource whose first member is `resourceType` (unescaped), typed as it streams; as an
+/// entry of a Bundle, a nested Bundle is refused. Whatever is refused, or does not parse, is
+/// an error: the caller then reads the value raw, where each resource parses (or fails) on
+/// its own.
+struct Streamed(Resource);
+
+impl<'de> Deserialize<'de> for Streamed {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(StreamedVisitor { bundle: false })
+    }
+}
+
+/// A whole resource read as it streams, a Bundle with its entries included: the one-pass read
+/// of a request's prefetch value. Errors as [`Streamed`] does, for the same fallback.
+pub(crate) struct StreamedResource(pub Resource);
+
+impl<'de> Deserialize<'de> for StreamedResource {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(StreamedVisitor { bundle: true })
+            .map(|s| StreamedResource(s.0))
+    }
+}
+
+struct StreamedVisitor {
+    /// Whether a Bundle is accepted (its entries are then read as [`Streamed`]).
+    bundle: bool,
+}
+
+impl<'de> de::Visitor<'de> for StreamedVisitor {
+    type Value = Streamed;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a FHIR resource starting with resourceType")
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Streamed, A::Error> {
+        if map.next_key::<&'de str>()? != Some("resourceType") {
+            return Err(de::Error::custom("resourceType is not the first member"));
+        }
+        let rt: &'de str = map.next_value()?;
+        let rest = de::value::MapAccessDeserializer::new(map);
+        if rt == "Bundle" {
+            if !self.bundle {
+                return Err(de::Error::custom("nested Bundle"));
+            }
+            return OnePassBundle::deserialize(rest).map(|b| Streamed(Resource::Bundle(b.into())));
+        }
+        typed(rt, rest).map(Streamed)
     }
 }
 

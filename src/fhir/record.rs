@@ -4,10 +4,11 @@
 use std::collections::HashSet;
 
 use super::model::{
-    Bundle, BundleEntry, Condition, Immunization, Medication, MedicationAdministration,
-    MedicationRequest, MedicationStatement, Observation, ParseFailure, Patient, Resource,
+    Bundle, Condition, Immunization, Medication, MedicationAdministration, MedicationRequest,
+    MedicationStatement, Observation, ParseFailure, Patient, Resource,
 };
 use super::parse_resource;
+use super::prefetch::{Missing, Prefetch, Prefetched};
 
 #[derive(Debug, Clone, Default)]
 pub struct PatientRecord {
@@ -27,16 +28,45 @@ pub struct PatientRecord {
     /// Resources removed because they were not clearly this patient's (see
     /// [`crate::fhir::scope`]): counted in the audit, never used.
     pub removed_other_patients: usize,
-    seen: HashSet<(String, String)>,
+    /// (type, id) of the resources added, to ignore repeats. foldhash: ids come from the
+    /// request, and its per-process seed keeps them from being chosen to collide.
+    seen: HashSet<(&'static str, String), foldhash::fast::RandomState>,
 }
 
 impl PatientRecord {
     /// Add one parsed resource. A resource already present (same type and id) is ignored;
     /// Bundles are flattened; OperationOutcomes and types the rules do not read are dropped.
     pub fn add(&mut self, resource: Resource) {
-        let key = |id: &Option<String>, t: &str| id.as_ref().map(|i| (t.to_string(), i.clone()));
-        let fresh = |seen: &mut HashSet<(String, String)>, k: Option<(String, String)>| match k {
-            Some(k) => seen.insert(k),
+        self.add_where(resource, &mut |_| true);
+    }
+
+    /// Add one parsed resource as [`add`] does, Bundles flattened, leaving out each resource
+    /// (never a Bundle) for which `keep` says no.
+    ///
+    /// [`add`]: PatientRecord::add
+    pub fn add_where(&mut self, resource: Resource, keep: &mut dyn FnMut(&Resource) -> bool) {
+        if let Resource::Bundle(b) = resource {
+            let Bundle {
+                resources, entry, ..
+            } = b;
+            self.reserve_for(&resources);
+            for resource in resources {
+                self.add_where(resource, keep);
+            }
+            for raw in entry.iter().filter_map(|e| e.resource.as_deref()) {
+                match parse_resource(raw) {
+                    Ok(r) => self.add_where(r, keep),
+                    Err(e) => self.unreadable.push(e),
+                }
+            }
+            return;
+        }
+        if !keep(&resource) {
+            return;
+        }
+        let seen = &mut self.seen;
+        let mut fresh = |kind: &'static str, id: &Option<String>| match id {
+            Some(id) => seen.insert((kind, id.clone())),
             None => true,
         };
         match resource {
@@ -46,120 +76,54 @@ impl PatientRecord {
                 }
             }
             Resource::Condition(c) => {
-                if fresh(&mut self.seen, key(&c.id, "Condition")) {
+                if fresh("Condition", &c.id) {
                     self.conditions.push(c);
                 }
             }
             Resource::Observation(o) => {
-                if fresh(&mut self.seen, key(&o.id, "Observation")) {
+                if fresh("Observation", &o.id) {
                     self.observations.push(o);
                 }
             }
             Resource::MedicationRequest(m) => {
-                if fresh(&mut self.seen, key(&m.id, "MedicationRequest")) {
+                if fresh("MedicationRequest", &m.id) {
                     self.medication_requests.push(m);
                 }
             }
             Resource::MedicationStatement(m) => {
-                if fresh(&mut self.seen, key(&m.id, "MedicationStatement")) {
+                if fresh("MedicationStatement", &m.id) {
                     self.medication_statements.push(m);
                 }
             }
             Resource::MedicationAdministration(m) => {
-                if fresh(&mut self.seen, key(&m.id, "MedicationAdministration")) {
+                if fresh("MedicationAdministration", &m.id) {
                     self.medication_administrations.push(m);
                 }
             }
             Resource::Medication(m) => {
-                if fresh(&mut self.seen, key(&m.id, "Medication")) {
+                if fresh("Medication", &m.id) {
                     self.medications.push(m);
                 }
             }
             Resource::Immunization(i) => {
-                if fresh(&mut self.seen, key(&i.id, "Immunization")) {
+                if fresh("Immunization", &i.id) {
                     self.immunizations.push(i);
                 }
             }
-            Resource::Bundle(b) => {
-                let Bundle {
-                    resources, entry, ..
-                } = b;
-                for resource in resources {
-                    self.add(resource);
-                }
-                self.add_entries(&entry);
-            }
-            Resource::OperationOutcome(_) | Resource::Other(_) => {}
+            Resource::Bundle(_) | Resource::OperationOutcome(_) | Resource::Other(_) => {}
         }
     }
 
-    /// Move everything `other` holds into this record (duplicates ignored as in [`add`]).
-    ///
-    /// [`add`]: PatientRecord::add
-    pub fn merge(&mut self, other: PatientRecord) {
-        let PatientRecord {
-            patient,
-            conditions,
-            observations,
-            medication_requests,
-            medication_statements,
-            medication_administrations,
-            medications,
-            immunizations,
-            unreadable,
-            unavailable,
-            removed_other_patients,
-            seen: _,
-        } = other;
-        let resources = patient
-            .map(Resource::Patient)
-            .into_iter()
-            .chain(conditions.into_iter().map(Resource::Condition))
-            .chain(observations.into_iter().map(Resource::Observation))
-            .chain(
-                medication_requests
-                    .into_iter()
-                    .map(Resource::MedicationRequest),
-            )
-            .chain(
-                medication_statements
-                    .into_iter()
-                    .map(Resource::MedicationStatement),
-            )
-            .chain(
-                medication_administrations
-                    .into_iter()
-                    .map(Resource::MedicationAdministration),
-            )
-            .chain(medications.into_iter().map(Resource::Medication))
-            .chain(immunizations.into_iter().map(Resource::Immunization));
-        for resource in resources {
-            self.add(resource);
-        }
-        self.unreadable.extend(unreadable);
-        self.unavailable.extend(unavailable);
-        self.removed_other_patients += removed_other_patients;
-    }
-
-    /// Add every entry of a Bundle: those already typed by the one-pass read, and the raw
-    /// ones, each parsed on its own (failures are recorded).
-    pub fn add_bundle(&mut self, bundle: &Bundle) {
-        for resource in &bundle.resources {
-            self.add(resource.clone());
-        }
-        self.add_entries(&bundle.entry);
-    }
-
-    /// Parse and add raw Bundle entries, each on its own; failures are recorded.
-    fn add_entries(&mut self, entries: &[BundleEntry]) {
-        for entry in entries {
-            if let Some(raw) = &entry.resource {
-                match parse_resource(raw) {
-                    Ok(r) => self.add(r),
-                    Err(e) => self.unreadable.push(e),
-                }
-            }
-        }
+    /// Room for the entries of a Bundle about to be added (one growth, not several).
+    fn reserve_for(&mut self, resources: &[Resource]) {
+        let count = |kind: fn(&Resource) -> bool| resources.iter().filter(|r| kind(r)).count();
+        self.conditions
+            .reserve(count(|r| matches!(r, Resource::Condition(_))));
+        self.observations
+            .reserve(count(|r| matches!(r, Resource::Observation(_))));
+        self.medication_requests
+            .reserve(count(|r| matches!(r, Resource::MedicationRequest(_))));
+        self.seen.reserve(resources.len());
     }
 
     /// Parse and add one raw resource (a prefetch value or a fetched page).
@@ -168,6 +132,25 @@ impl PatientRecord {
             Ok(r) => self.add(r),
             Err(e) => self.unreadable.push(e),
         }
+    }
+
+    /// The record of a prefetch taken as it is, with no fetch and no check of whose data it
+    /// is (tests and fixture tools; the service gathers with [`crate::fhir::gather`]): data
+    /// added, unreadable values recorded, OperationOutcome keys listed as unavailable.
+    pub fn from_prefetch(prefetch: Prefetch) -> PatientRecord {
+        let mut record = PatientRecord::default();
+        for (key, state) in prefetch {
+            match state {
+                Prefetched::Data(resource) => record.add(*resource),
+                Prefetched::Missing(Missing::OperationOutcome) => record.unavailable.push(key),
+                Prefetched::Missing(Missing::Unreadable(failure)) => {
+                    record.unreadable.push(failure)
+                }
+                Prefetched::NoData | Prefetched::Missing(Missing::Absent) => {}
+            }
+        }
+        record.unavailable.sort();
+        record
     }
 
     /// Find a Medication by a reference ("Medication/x", "x", or a full URL ending in it).

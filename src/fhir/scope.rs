@@ -18,7 +18,7 @@
 //! The caller counts what was removed, and treats a key that held only other patients'
 //! resources as not obtained.
 
-use super::model::Reference;
+use super::model::{Reference, Resource};
 use super::PatientRecord;
 
 /// The hook's patient, as a literal reference may name them.
@@ -76,49 +76,85 @@ fn is_fhir_id(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
-/// Remove from `record` every resource that is not clearly this patient's; returns how many
-/// were removed.
-pub fn keep_this_patient(record: &mut PatientRecord, patient: &ThisPatient<'_>) -> usize {
-    let mut removed = 0;
-    if record
-        .patient
-        .as_ref()
-        .is_some_and(|p| p.id.as_deref() != Some(patient.id))
-    {
-        record.patient = None;
-        removed += 1;
+/// Whose data a resource is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// This patient's: the Patient itself, or a resource whose subject names them.
+    ThisPatient,
+    /// Not clearly this patient's: never feeds a fact.
+    Other,
+    /// Not about a patient (a Medication; types the record does not keep).
+    Unscoped,
+}
+
+impl ThisPatient<'_> {
+    /// Whose `resource` is (a Bundle is [`Owner::Unscoped`]: its entries are judged one by
+    /// one as the record adds them).
+    pub fn owner(&self, resource: &Resource) -> Owner {
+        let owned = |subject: &Option<Reference>| {
+            if self.owns(subject) {
+                Owner::ThisPatient
+            } else {
+                Owner::Other
+            }
+        };
+        match resource {
+            Resource::Patient(p) if p.id.as_deref() == Some(self.id) => Owner::ThisPatient,
+            Resource::Patient(_) => Owner::Other,
+            Resource::Condition(c) => owned(&c.subject),
+            Resource::Observation(o) => owned(&o.subject),
+            Resource::MedicationRequest(m) => owned(&m.subject),
+            Resource::MedicationStatement(m) => owned(&m.subject),
+            Resource::MedicationAdministration(m) => owned(&m.subject),
+            Resource::Immunization(i) => owned(&i.subject),
+            Resource::Medication(_)
+            | Resource::OperationOutcome(_)
+            | Resource::Bundle(_)
+            | Resource::Other(_) => Owner::Unscoped,
+        }
     }
-    removed += retain_own(&mut record.conditions, |c| patient.owns(&c.subject));
-    removed += retain_own(&mut record.observations, |o| patient.owns(&o.subject));
-    removed += retain_own(&mut record.medication_requests, |m| {
-        patient.owns(&m.subject)
-    });
-    removed += retain_own(&mut record.medication_statements, |m| {
-        patient.owns(&m.subject)
-    });
-    removed += retain_own(&mut record.medication_administrations, |m| {
-        patient.owns(&m.subject)
-    });
-    removed += retain_own(&mut record.immunizations, |i| patient.owns(&i.subject));
-    removed
 }
 
-/// How many patient-scoped resources `record` holds (a Patient and resources with a
-/// subject; Medications do not count).
-pub fn patient_resources(record: &PatientRecord) -> usize {
-    usize::from(record.patient.is_some())
-        + record.conditions.len()
-        + record.observations.len()
-        + record.medication_requests.len()
-        + record.medication_statements.len()
-        + record.medication_administrations.len()
-        + record.immunizations.len()
+/// What adding one prefetch key's (or query's) data kept and removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scoping {
+    /// Resources of this patient's (the Patient, resources with a subject), duplicates
+    /// included.
+    pub kept: usize,
+    /// Resources not clearly this patient's, left out of the record.
+    pub removed: usize,
 }
 
-fn retain_own<T>(resources: &mut Vec<T>, own: impl Fn(&T) -> bool) -> usize {
-    let before = resources.len();
-    resources.retain(own);
-    before - resources.len()
+impl Scoping {
+    /// The data held other patients' resources and none of this patient's.
+    pub fn emptied(&self) -> bool {
+        self.removed > 0 && self.kept == 0
+    }
+}
+
+/// Add `resources` to `record`, leaving out every resource that is not clearly this
+/// patient's (Bundles are flattened first).
+pub fn add_own(
+    record: &mut PatientRecord,
+    resources: Vec<Resource>,
+    patient: &ThisPatient<'_>,
+) -> Scoping {
+    let mut scoping = Scoping::default();
+    let mut keep = |r: &Resource| match patient.owner(r) {
+        Owner::ThisPatient => {
+            scoping.kept += 1;
+            true
+        }
+        Owner::Other => {
+            scoping.removed += 1;
+            false
+        }
+        Owner::Unscoped => true,
+    };
+    for resource in resources {
+        record.add_where(resource, &mut keep);
+    }
+    scoping
 }
 
 #[cfg(test)]
@@ -169,22 +205,28 @@ mod tests {
 
     #[test]
     fn everything_not_clearly_this_patients_is_removed() {
+        let bundle = parse_resource_str(
+            r#"{"resourceType":"Bundle","entry":[
+            {"resource":{"resourceType":"Condition","id":"mine","subject":{"reference":"Patient/p1"}}},
+            {"resource":{"resourceType":"Condition","id":"theirs","subject":{"reference":"Patient/p2"}}},
+            {"resource":{"resourceType":"Condition","id":"display","subject":{"display":"x"}}},
+            {"resource":{"resourceType":"Condition","id":"space","subject":{"reference":" Patient/p1"}}},
+            {"resource":{"resourceType":"Observation","id":"o","subject":{"reference":"urn:uuid:9"}}},
+            {"resource":{"resourceType":"Medication","id":"m"}},
+            {"resource":{"resourceType":"Immunization","id":"i","patient":{"reference":"Patient/p2"}}}]}"#,
+        )
+        .unwrap();
         let mut rec = PatientRecord::default();
-        rec.add(
-            parse_resource_str(
-                r#"{"resourceType":"Bundle","entry":[
-                {"resource":{"resourceType":"Condition","id":"mine","subject":{"reference":"Patient/p1"}}},
-                {"resource":{"resourceType":"Condition","id":"theirs","subject":{"reference":"Patient/p2"}}},
-                {"resource":{"resourceType":"Condition","id":"display","subject":{"display":"x"}}},
-                {"resource":{"resourceType":"Condition","id":"space","subject":{"reference":" Patient/p1"}}},
-                {"resource":{"resourceType":"Observation","id":"o","subject":{"reference":"urn:uuid:9"}}},
-                {"resource":{"resourceType":"Medication","id":"m"}},
-                {"resource":{"resourceType":"Immunization","id":"i","patient":{"reference":"Patient/p2"}}}]}"#,
-            )
-            .unwrap(),
+        let p1 = ThisPatient::new("p1", None);
+        let scoping = add_own(&mut rec, vec![bundle], &p1);
+        assert_eq!(
+            scoping,
+            Scoping {
+                kept: 1,
+                removed: 5
+            }
         );
-        let removed = keep_this_patient(&mut rec, &ThisPatient::new("p1", None));
-        assert_eq!(removed, 5);
+        assert!(!scoping.emptied());
         let ids: Vec<_> = rec
             .conditions
             .iter()
@@ -193,14 +235,14 @@ mod tests {
         assert_eq!(ids, ["mine"]);
         assert!(rec.observations.is_empty() && rec.immunizations.is_empty());
         assert_eq!(rec.medications.len(), 1);
-        assert_eq!(patient_resources(&rec), 1);
 
         let mut rec = PatientRecord::default();
-        rec.add(parse_resource_str(r#"{"resourceType":"Patient","id":"p2"}"#).unwrap());
-        assert_eq!(
-            keep_this_patient(&mut rec, &ThisPatient::new("p1", None)),
-            1
-        );
+        let other = parse_resource_str(r#"{"resourceType":"Patient","id":"p2"}"#).unwrap();
+        let scoping = add_own(&mut rec, vec![other], &p1);
+        assert!(scoping.emptied());
         assert!(rec.patient.is_none());
+        let mine = parse_resource_str(r#"{"resourceType":"Patient","id":"p1"}"#).unwrap();
+        assert_eq!(add_own(&mut rec, vec![mine], &p1).kept, 1);
+        assert!(rec.patient.is_some());
     }
 }

@@ -5,7 +5,9 @@
 //! (whole words, case-insensitive). Product strengths come from the table or from the text
 //! ("baricitinib 2 MG Oral Tablet", "Olumiant 4 mg").
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
+
+use foldhash::{HashMap, HashSet, HashSetExt};
 
 use serde::Deserialize;
 
@@ -251,10 +253,10 @@ impl NameIndex {
 
     /// Every (target, matched name) found in `text`, in text order, without repeats.
     fn find(&self, text: &str) -> Vec<(usize, String)> {
-        let ws = words(text);
+        let ws: Vec<Cow<'_, str>> = lower_words(text).collect();
         let mut out: Vec<(usize, String)> = Vec::new();
         for i in 0..ws.len() {
-            let Some(cands) = self.by_first.get(&ws[i]) else {
+            let Some(cands) = self.by_first.get(ws[i].as_ref()) else {
                 continue;
             };
             for (name, target) in cands {
@@ -277,11 +279,22 @@ impl NameIndex {
 /// Lower-case words of a text: runs of letters, digits and '-' (so "Solu-Medrol" and
 /// "intra-articular" stay one word); everything else separates.
 pub fn words(text: &str) -> Vec<String> {
+    lower_words(text).map(Cow::into_owned).collect()
+}
+
+/// The words of [`words`], borrowed from the text when already in lower case (the usual
+/// case: no allocation per word on the request path).
+fn lower_words(text: &str) -> impl Iterator<Item = Cow<'_, str>> {
     text.split(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .map(|w| w.trim_matches('-'))
         .filter(|w| !w.is_empty())
-        .map(|w| w.trim_matches('-').to_lowercase())
-        .filter(|w| !w.is_empty())
-        .collect()
+        .map(|w| {
+            if w.chars().any(char::is_uppercase) {
+                Cow::Owned(w.to_lowercase())
+            } else {
+                Cow::Borrowed(w)
+            }
+        })
 }
 
 /// The medication tables.
@@ -743,9 +756,7 @@ impl DrugTable {
 
     /// True when a text (product name, form or route) says the product acts locally.
     pub fn is_non_systemic_text(&self, text: &str) -> bool {
-        words(text)
-            .iter()
-            .any(|w| self.non_systemic_terms.contains(w))
+        lower_words(text).any(|w| self.non_systemic_terms.contains(w.as_ref()))
     }
 
     /// True when a route or form concept is local (by SNOMED code or by its words).

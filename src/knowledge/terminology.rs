@@ -8,8 +8,8 @@
 //! (`urn:oid:…`, `https://`, a trailing slash, letter case); ICD-10-CM codes are compared
 //! without the dot and in upper case ("m3214" = "M32.14"). Codings without a system never match.
 
+use foldhash::{HashMap, HashSet, HashSetExt};
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
 

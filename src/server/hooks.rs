@@ -125,13 +125,13 @@ async fn handle(
         state.body_deadline(),
     )
     .await?;
-    let request = HookRequest::parse(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let mut request = HookRequest::parse(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     trace.hook_instance = request.hook_instance.clone();
     trace.patient_id = request.patient_id().ok().map(str::to_string);
     let today = chrono::Utc::now().date_naive();
     let evaluation = state
         .pipeline
-        .evaluate(service, &request, today)
+        .evaluate(service, &mut request, today)
         .await
         .map_err(|e| {
             trace.removed_other_patients = e.removed_other_patients();

@@ -197,11 +197,12 @@ impl Pipeline {
             })
     }
 
-    /// Evaluate one parsed request for `service` as of `today`.
+    /// Evaluate one parsed request for `service` as of `today`. The request's prefetched data
+    /// moves into the patient's record (its `prefetch` is left empty).
     pub async fn evaluate(
         &self,
         service: &ServiceDefinition,
-        req: &HookRequest,
+        req: &mut HookRequest,
         today: NaiveDate,
     ) -> Result<Evaluation, HookError> {
         if req.hook != service.hook.as_str() {

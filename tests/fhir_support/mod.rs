@@ -33,7 +33,7 @@ pub fn request(
     if let Some(t) = token {
         body["fhirAuthorization"] = json!({"access_token": t, "token_type": "Bearer", "expires_in": 300, "scope": "patient/*.read", "subject": "cds-service"});
     }
-    serde_json::from_value(body).expect("valid hook request")
+    HookRequest::parse(body.to_string().as_bytes()).expect("valid hook request")
 }
 
 pub fn settings(allowed: &[&str]) -> FhirSettings {
