@@ -62,6 +62,10 @@ fn bench(c: &mut Criterion) {
             group.bench_function(format!("{name}/parse"), |b| {
                 b.iter(|| HookRequest::parse(&body).expect("parses"))
             });
+            // The floor of any serde_json read of this body: every byte scanned, nothing kept.
+            group.bench_function(format!("{name}/scan-only"), |b| {
+                b.iter(|| serde_json::from_slice::<serde::de::IgnoredAny>(&body).expect("JSON"))
+            });
             // The evaluation takes the prefetched data out of the request: each iteration gets
             // a copy, made outside the measurement.
             group.bench_function(format!("{name}/pipeline"), |b| {
