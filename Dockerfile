@@ -20,6 +20,9 @@ RUN cargo build --release --locked --bin jak-sle-cds \
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /src/target/release/jak-sle-cds /usr/local/bin/jak-sle-cds
 USER 65532:65532
+# The allocator commits arena memory as it is used, not ahead: peak RSS under load 104 MB
+# instead of 136 MB, same throughput (docs/perf.md).
+ENV MIMALLOC_ARENA_EAGER_COMMIT=0
 # API, and the metrics listener when [metrics] listen is set.
 EXPOSE 8080 9464
 ENTRYPOINT ["/usr/local/bin/jak-sle-cds"]

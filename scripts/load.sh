@@ -56,6 +56,8 @@ allowed_servers = $2
 [store]
 url = "${STORE_URL:-sqlite://$WORK/store.db}"
 TOML
+  # As shipped (Dockerfile, deploy/kubernetes): arena memory committed as used.
+  MIMALLOC_ARENA_EAGER_COMMIT=${MIMALLOC_ARENA_EAGER_COMMIT:-0} \
   RUST_LOG=${SVC_LOG:-warn} JAK_SLE_LOG_FORMAT=json "$BIN" serve --config "$WORK/config.toml" \
     > "$WORK/service.log" 2>&1 &
   SVC_PID=$!
