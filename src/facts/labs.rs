@@ -153,25 +153,27 @@ fn read_item(index: &Index<'_, '_, Observation>, today: NaiveDate, spec: &Spec) 
             });
             continue;
         };
-        match convert(q, spec.measure) {
-            reading @ Reading::Value { value, converted } => acc.value(date, value, || {
-                let label = code_label(coding);
+        let reading = convert(q, spec.measure);
+        let label = || code_label(coding);
+        match &reading {
+            &Reading::Value { value, converted } => acc.value(date, value, || {
                 let shown = shown(q, spec.measure, &reading);
                 let what = if converted {
-                    format!("{} {shown} = {} {unit} ({label})", spec.name, number(value))
+                    format!(
+                        "{} {shown} = {} {unit} ({})",
+                        spec.name,
+                        number(value),
+                        label()
+                    )
                 } else {
-                    format!("{} {shown} ({label})", spec.name)
+                    format!("{} {shown} ({})", spec.name, label())
                 };
                 source(o, date, what)
             }),
-            ref reading @ Reading::Unusable { ref reason } => acc.unusable(date, || {
-                let label = code_label(coding);
-                let shown = shown(q, spec.measure, reading);
-                source(
-                    o,
-                    date,
-                    format!("{} {shown} ({label}): not used, {reason}", spec.name),
-                )
+            Reading::Unusable { reason } => acc.unusable(date, || {
+                let shown = shown(q, spec.measure, &reading);
+                let what = format!("{} {shown} ({}): not used, {reason}", spec.name, label());
+                source(o, date, what)
             }),
         }
     }

@@ -170,8 +170,8 @@ pub fn convert(q: &Quantity, measure: Measure) -> Reading {
 /// The value of `q` as sent ("79 g/L", "<15 mL/min"), in the canonical unit of `measure`
 /// when `reading` needed no conversion ("45 mL/min/1.73m2" for "mL/min/{1.73_m2}").
 pub fn shown(q: &Quantity, measure: Measure, reading: &Reading) -> String {
+    use super::source::number;
     let comparator = q.comparator.as_deref().unwrap_or("");
-    let number = |v| super::source::number(v);
     match (reading, q.value) {
         (
             Reading::Value {

@@ -547,7 +547,7 @@ struct OnePassBundle {
 
 #[derive(Deserialize)]
 struct OnePassEntry {
-    resource: Option<Streamed>,
+    resource: Option<Streamed<false>>,
 }
 
 impl From<OnePassBundle> for Bundle {
@@ -566,52 +566,39 @@ impl From<OnePassBundle> for Bundle {
     }
 }
 
-/// A resource whose first member is `resourceType` (unescaped), typed as it streams; as an
-/// entry of a Bundle, a nested Bundle is refused. Whatever is refused, or does not parse, is
-/// an error: the caller then reads the value raw, where each resource parses (or fails) on
-/// its own.
-struct Streamed(Resource);
+/// A resource whose first member is `resourceType` (unescaped), typed as it streams. With
+/// `BUNDLE` a Bundle is read with its entries (each a `Streamed<false>`): the one-pass read of
+/// a request's prefetch value; without it (a Bundle's entry) a nested Bundle is refused.
+/// Whatever is refused, or does not parse, is an error: the caller then reads the value raw,
+/// where each resource parses (or fails) on its own.
+pub(crate) struct Streamed<const BUNDLE: bool>(pub Resource);
 
-impl<'de> Deserialize<'de> for Streamed {
+impl<'de, const BUNDLE: bool> Deserialize<'de> for Streamed<BUNDLE> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(StreamedVisitor { bundle: false })
+        d.deserialize_map(StreamedVisitor::<BUNDLE>)
     }
 }
 
-/// A whole resource read as it streams, a Bundle with its entries included: the one-pass read
-/// of a request's prefetch value. Errors as [`Streamed`] does, for the same fallback.
-pub(crate) struct StreamedResource(pub Resource);
+struct StreamedVisitor<const BUNDLE: bool>;
 
-impl<'de> Deserialize<'de> for StreamedResource {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(StreamedVisitor { bundle: true })
-            .map(|s| StreamedResource(s.0))
-    }
-}
-
-struct StreamedVisitor {
-    /// Whether a Bundle is accepted (its entries are then read as [`Streamed`]).
-    bundle: bool,
-}
-
-impl<'de> de::Visitor<'de> for StreamedVisitor {
-    type Value = Streamed;
+impl<'de, const BUNDLE: bool> de::Visitor<'de> for StreamedVisitor<BUNDLE> {
+    type Value = Streamed<BUNDLE>;
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("a FHIR resource starting with resourceType")
     }
-    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Streamed, A::Error> {
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         if map.next_key::<&'de str>()? != Some("resourceType") {
             return Err(de::Error::custom("resourceType is not the first member"));
         }
         let rt: &'de str = map.next_value()?;
         let rest = de::value::MapAccessDeserializer::new(map);
-        if rt == "Bundle" {
-            if !self.bundle {
-                return Err(de::Error::custom("nested Bundle"));
+        match rt {
+            "Bundle" if BUNDLE => {
+                OnePassBundle::deserialize(rest).map(|b| Streamed(Resource::Bundle(b.into())))
             }
-            return OnePassBundle::deserialize(rest).map(|b| Streamed(Resource::Bundle(b.into())));
+            "Bundle" => Err(de::Error::custom("nested Bundle")),
+            _ => typed(rt, rest).map(Streamed),
         }
-        typed(rt, rest).map(Streamed)
     }
 }
 

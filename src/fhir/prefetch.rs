@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
-use super::model::{ParseFailure, Resource, StreamedResource};
+use super::model::{ParseFailure, Resource, Streamed};
 use super::parse_resource;
 
 /// The state of one prefetch key.
@@ -77,11 +77,6 @@ impl Prefetch {
             .unwrap_or(Prefetched::Missing(Missing::Absent))
     }
 
-    /// The state of `key`, left in place.
-    pub fn get(&self, key: &str) -> Option<&Prefetched> {
-        self.values.get(key)
-    }
-
     /// How many keys the client sent (values are never logged).
     pub fn keys_sent(&self) -> usize {
         self.sent
@@ -110,8 +105,8 @@ fn of_resource(parsed: Result<Resource, ParseFailure>) -> Prefetched {
 /// reads the request again with [`Prefetch::from_raw`].
 impl<'de> Deserialize<'de> for Prefetch {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Prefetch, D::Error> {
-        let streamed = HashMap::<String, Option<StreamedResource>>::deserialize(d)?;
-        Ok(Prefetch::classified(streamed, |StreamedResource(r)| {
+        let streamed = HashMap::<String, Option<Streamed<true>>>::deserialize(d)?;
+        Ok(Prefetch::classified(streamed, |Streamed(r)| {
             of_resource(Ok(r))
         }))
     }

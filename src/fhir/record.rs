@@ -49,7 +49,7 @@ impl PatientRecord {
             let Bundle {
                 resources, entry, ..
             } = b;
-            self.reserve_for(&resources);
+            self.seen.reserve(resources.len());
             for resource in resources {
                 self.add_where(resource, keep);
             }
@@ -112,18 +112,6 @@ impl PatientRecord {
             }
             Resource::Bundle(_) | Resource::OperationOutcome(_) | Resource::Other(_) => {}
         }
-    }
-
-    /// Room for the entries of a Bundle about to be added (one growth, not several).
-    fn reserve_for(&mut self, resources: &[Resource]) {
-        let count = |kind: fn(&Resource) -> bool| resources.iter().filter(|r| kind(r)).count();
-        self.conditions
-            .reserve(count(|r| matches!(r, Resource::Condition(_))));
-        self.observations
-            .reserve(count(|r| matches!(r, Resource::Observation(_))));
-        self.medication_requests
-            .reserve(count(|r| matches!(r, Resource::MedicationRequest(_))));
-        self.seen.reserve(resources.len());
     }
 
     /// Parse and add one raw resource (a prefetch value or a fetched page).
