@@ -347,6 +347,29 @@ fn an_unclear_status_is_named_never_listed_as_checked() {
         .contains("status unclear")));
 }
 
+/// Latent TB whose regimen is being taken is an info line naming the regimen (knowledge.md 2,
+/// 4.6), not "treat latent TB" and not "positive TB test: confirm".
+#[test]
+fn latent_tb_on_treatment_is_an_info_line() {
+    let kb = Knowledge::embedded().expect("knowledge");
+    let (resp, _) = evaluate("pre-latent-tb-on-treatment", &kb);
+    let c = card_by_topic(&resp, "jaki-pre-treatment-screening");
+    assert_eq!(c.indicator.as_str(), "info");
+    let detail = c.detail.as_deref().unwrap_or("");
+    let line = detail
+        .lines()
+        .find(|l| l.contains("Latent TB on treatment"))
+        .unwrap_or_else(|| panic!("no on-treatment line: {detail}"));
+    assert!(line.contains("isoniazid"), "{line}");
+    assert!(!detail.contains("Latent TB not treated"), "{detail}");
+    assert!(!detail.contains("Positive TB test"), "{detail}");
+    // Without the regimen the same patient is "treat latent TB" (a warning).
+    let (resp, _) = evaluate("pre-latent-tb", &kb);
+    let c = card_by_topic(&resp, "jaki-pre-treatment-screening");
+    assert_eq!(c.indicator.as_str(), "warning");
+    assert!(!c.detail.as_deref().unwrap_or("").contains("on treatment"));
+}
+
 /// Only an 11 mg extended-release tofacitinib order is "switched to the 5 mg immediate-release
 /// tablet"; the update keeps the draft's other fields and replaces the product coding.
 #[test]

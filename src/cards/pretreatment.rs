@@ -19,6 +19,7 @@ fn short(item: &PreTreatmentItem) -> &'static str {
     match item {
         TbScreening { .. } => "TB screening",
         LatentTb { .. } => "treat latent TB",
+        LatentTbOnTreatment { .. } => "latent TB on treatment",
         TbIndeterminate { .. } => "repeat TB test",
         TbPositiveReview { .. } => "positive TB test",
         HepatitisScreening { .. } => "hepatitis screening",
@@ -59,6 +60,7 @@ fn line(item: &PreTreatmentItem, agent: &str) -> String {
                 .unwrap_or_default()
         ),
         LatentTb { facts: f } => format!("Latent TB not treated: treat before starting ({})", facts(f)),
+        LatentTbOnTreatment { facts: f } => format!("Latent TB on treatment ({})", facts(f)),
         TbPositiveReview { source } => format!(
             "Positive TB test ({}) with latent TB recorded as treated, or a TST: confirm before starting",
             fact_line(source)

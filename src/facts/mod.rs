@@ -156,6 +156,9 @@ pub struct PatientFacts {
     pub vte_history: Vec<FactSource>,
     pub active_tb: Vec<FactSource>,
     pub latent_tb_untreated: Vec<FactSource>,
+    /// Latent TB (code or positive IGRA) with a latent-TB regimen being taken: the regimen's
+    /// records, then the evidence.
+    pub latent_tb_on_treatment: Vec<FactSource>,
     pub active_lupus_nephritis: Vec<FactSource>,
     /// Latest UPCR within its window (g/g), corroborating nephritis severity.
     pub upcr: Option<Measurement>,
@@ -255,22 +258,43 @@ pub fn derive(record: &PatientRecord, kb: &Knowledge, today: NaiveDate) -> Patie
     );
     use crate::knowledge::drugs::DrugClass;
     // Latent TB is not "untreated" when treated latent TB is recorded (Z86.15), or a latent-TB
-    // regimen was completed or is being taken (knowledge.md 2).
-    let regimen_completed_or_current = uses.iter().any(|u| {
-        u.drug.latent_tb_regimen && u.systemic && (u.is_current() || u.status == "completed")
-    });
-    let mut latent_tb_untreated = c.latent_tb_untreated;
-    if c.latent_tb_treated || regimen_completed_or_current {
-        latent_tb_untreated.clear();
-    } else {
-        latent_tb_untreated.extend(labs.tb.positive_igra.iter().cloned());
+    // regimen was completed or is being taken; a regimen being taken is "latent TB on
+    // treatment" (knowledge.md 2).
+    let regimen = uses
+        .iter()
+        .filter(|u| u.drug.latent_tb_regimen && u.systemic);
+    let current_regimen: Vec<FactSource> = regimen
+        .clone()
+        .filter(|u| u.is_current())
+        .map(|u| u.source())
+        .collect();
+    let regimen_completed = regimen.clone().any(|u| u.status == "completed");
+    let mut latent_tb = c.latent_tb_untreated;
+    if !c.latent_tb_treated {
+        latent_tb.extend(labs.tb.positive_igra.iter().cloned());
     }
+    let latent_tb_on_treatment = if latent_tb.is_empty() || current_regimen.is_empty() {
+        Vec::new()
+    } else {
+        current_regimen
+            .iter()
+            .cloned()
+            .chain(latent_tb.iter().cloned())
+            .collect()
+    };
+    let latent_tb_untreated =
+        if c.latent_tb_treated || regimen_completed || !current_regimen.is_empty() {
+            Vec::new()
+        } else {
+            latent_tb
+        };
     PatientFacts {
         today: Some(today),
         sle: c.sle,
         vte_history: c.vte_history,
         active_tb: c.active_tb,
         latent_tb_untreated,
+        latent_tb_on_treatment,
         active_lupus_nephritis: c.active_lupus_nephritis,
         upcr: labs.upcr.measurement,
         cns_lupus: c.cns_lupus,

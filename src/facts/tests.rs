@@ -219,6 +219,23 @@ fn latent_tb_codes_positive_igra_and_treated_history() {
             "isoniazid {status}: {:?}",
             f.latent_tb_untreated
         );
+        // Only the regimen being taken is "on treatment": the regimen, then the evidence.
+        let on_treatment: Vec<_> = f
+            .latent_tb_on_treatment
+            .iter()
+            .map(|s| s.reference.as_str())
+            .collect();
+        if status == "active" {
+            assert_eq!(
+                on_treatment,
+                ["MedicationRequest/inh", "Condition/l", "Observation/igra"]
+            );
+        } else {
+            assert!(
+                on_treatment.is_empty(),
+                "isoniazid {status}: {on_treatment:?}"
+            );
+        }
     }
 }
 

@@ -18,6 +18,10 @@ pub enum PreTreatmentItem {
     LatentTb {
         facts: Vec<FactSource>,
     },
+    /// Latent TB with its regimen being taken (info).
+    LatentTbOnTreatment {
+        facts: Vec<FactSource>,
+    },
     /// A positive test that the facts do not count as untreated latent TB: confirm.
     TbPositiveReview {
         source: FactSource,
@@ -96,6 +100,7 @@ impl PreTreatmentItem {
                 | PreTreatmentItem::Creatinine { .. }
                 | PreTreatmentItem::TbIndeterminate { .. }
                 | PreTreatmentItem::TbPositiveReview { .. }
+                | PreTreatmentItem::LatentTbOnTreatment { .. }
                 | PreTreatmentItem::Hydroxychloroquine
         )
     }
@@ -105,6 +110,7 @@ impl PreTreatmentItem {
         match self {
             PreTreatmentItem::TbScreening { .. } => "tb-screening",
             PreTreatmentItem::LatentTb { .. } => "latent-tb",
+            PreTreatmentItem::LatentTbOnTreatment { .. } => "latent-tb-on-treatment",
             PreTreatmentItem::TbPositiveReview { .. } => "tb-positive-review",
             PreTreatmentItem::TbIndeterminate { .. } => "tb-indeterminate",
             PreTreatmentItem::HepatitisScreening { .. } => "hepatitis-screening",
@@ -144,13 +150,14 @@ pub fn items(i: &Input) -> Vec<PreTreatmentItem> {
             .and_then(|g| g.stale.clone())
     };
     let latent = facts.latent_tb_untreated.clone();
+    let on_treatment = facts.latent_tb_on_treatment.clone();
     match &facts.tb_screening {
         None => out.push(PreTreatmentItem::TbScreening {
             months: w.tb_screening_months,
             stale: stale(GapItem::TbScreening),
         }),
         Some(s) if s.result == TbTestResult::Positive => {
-            if !latent.contains(&s.source) {
+            if !latent.contains(&s.source) && !on_treatment.contains(&s.source) {
                 out.push(PreTreatmentItem::TbPositiveReview {
                     source: s.source.clone(),
                 })
@@ -165,6 +172,11 @@ pub fn items(i: &Input) -> Vec<PreTreatmentItem> {
     }
     if !latent.is_empty() {
         out.push(PreTreatmentItem::LatentTb { facts: latent });
+    }
+    if !on_treatment.is_empty() {
+        out.push(PreTreatmentItem::LatentTbOnTreatment {
+            facts: on_treatment,
+        });
     }
     let h = &facts.risk.hepatitis;
     let missing: Vec<&'static str> = [
