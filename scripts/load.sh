@@ -76,8 +76,9 @@ stop_service() {
   SVC_PID=
 }
 
-# User + system CPU time of the service so far, in clock ticks.
-service_ticks() { awk '{print $14 + $15}' "/proc/$SVC_PID/stat"; }
+# User + system CPU time of the service under load so far, in clock ticks (MEASURED_PID: the
+# peer of `compare`; our service otherwise).
+service_ticks() { awk '{print $14 + $15}' "/proc/${MEASURED_PID:-$SVC_PID}/stat"; }
 # Busy CPU time of the whole machine so far, in clock ticks (all cores).
 machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 
@@ -192,7 +193,7 @@ mode_compare() {
     WRK_URL="http://127.0.0.1:$PORT/cds-services/jak-sle-order-select" \
       run_wrk "round $r: jak-sle-cds (auth off)" fixtures/perf/realistic-order-select.json "" | tee "$WORK/last.out"
     ours+=("$(last_req_s)")
-    WRK_URL="http://127.0.0.1:$floor_port/cds-services/jak-sle-order-select" \
+    MEASURED_PID=$FLOOR_PID WRK_URL="http://127.0.0.1:$floor_port/cds-services/jak-sle-order-select" \
       run_wrk "round $r: Express JSON-parse floor" fixtures/perf/realistic-order-select.json "" | tee "$WORK/last.out"
     floor+=("$(last_req_s)")
   done
