@@ -16,7 +16,8 @@ use super::units::{convert, shown, Measure, Reading};
 use super::{CoTherapy, FactSource, GlucocorticoidDose, Therapy, TriedTherapy};
 use crate::facts::order::DoseReading;
 use crate::fhir::model::{
-    CodeableConcept, Dosage, FhirDate, Medication, Observation, Period, Reference,
+    CodeableConcept, Dosage, FhirDate, Medication, MedicationAdministration, MedicationRequest,
+    MedicationStatement, Observation, Period, Reference,
 };
 use crate::fhir::PatientRecord;
 use crate::knowledge::drugs::{
@@ -33,6 +34,34 @@ pub struct MedicationView<'a> {
     /// `medicationReference.display`, used as a last text fallback.
     pub reference_display: Option<&'a str>,
 }
+
+/// A medication record (order, statement, administration): the medication it names, seen
+/// through [`view`] in the record.
+pub trait RecordedMedication {
+    fn medication_view<'a>(&'a self, record: &'a PatientRecord) -> MedicationView<'a>;
+}
+
+macro_rules! recorded_medication {
+    ($($t:ty),*) => {$(
+        impl RecordedMedication for $t {
+            fn medication_view<'a>(&'a self, record: &'a PatientRecord) -> MedicationView<'a> {
+                view(
+                    self.medication_codeable_concept.as_ref(),
+                    self.medication_reference.as_ref(),
+                    &self.contained,
+                    &[],
+                    record,
+                )
+            }
+        }
+    )*};
+}
+
+recorded_medication!(
+    MedicationRequest,
+    MedicationStatement,
+    MedicationAdministration
+);
 
 /// Resolve `medicationCodeableConcept` / `medicationReference`. A reference "#id" is looked up
 /// in `contained`; any other reference first in `drafts` (Medications sent with the draft
@@ -282,13 +311,7 @@ fn effective_span(
 pub fn classify<'a>(record: &'a PatientRecord, kb: &'a Knowledge) -> Vec<MedicationUse<'a>> {
     let mut out = Vec::new();
     for r in &record.medication_requests {
-        let v = view(
-            r.medication_codeable_concept.as_ref(),
-            r.medication_reference.as_ref(),
-            &r.contained,
-            &[],
-            record,
-        );
+        let v = r.medication_view(record);
         let d = r.authored_on.map(|d| d.0);
         push_uses(
             &mut out,
@@ -302,13 +325,7 @@ pub fn classify<'a>(record: &'a PatientRecord, kb: &'a Knowledge) -> Vec<Medicat
         );
     }
     for s in &record.medication_statements {
-        let v = view(
-            s.medication_codeable_concept.as_ref(),
-            s.medication_reference.as_ref(),
-            &s.contained,
-            &[],
-            record,
-        );
+        let v = s.medication_view(record);
         let (start, end) = effective_span(
             s.effective_date_time,
             s.effective_period.as_ref(),
@@ -326,13 +343,7 @@ pub fn classify<'a>(record: &'a PatientRecord, kb: &'a Knowledge) -> Vec<Medicat
         );
     }
     for a in &record.medication_administrations {
-        let v = view(
-            a.medication_codeable_concept.as_ref(),
-            a.medication_reference.as_ref(),
-            &a.contained,
-            &[],
-            record,
-        );
+        let v = a.medication_view(record);
         let (start, end) = effective_span(a.effective_date_time, a.effective_period.as_ref(), None);
         push_uses(
             &mut out,

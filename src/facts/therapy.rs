@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 
 use super::conditions::is_credible;
 use super::labs::is_usable_status;
-use super::medications::{view, MedicationView};
+use super::medications::{MedicationView, RecordedMedication};
 use super::source::{code_label, coding_in, concept_what, number, reference};
 use super::units::{convert, shown, Measure, Reading};
 use super::{dose, Agent, DoseReading, FactSource, JakOrder};
@@ -85,26 +85,6 @@ fn agent_of(
     Some((m.drug.agent?, m.matched_by.clone(), v.strength(m)))
 }
 
-fn request_view<'a>(r: &'a MedicationRequest, record: &'a PatientRecord) -> MedicationView<'a> {
-    view(
-        r.medication_codeable_concept.as_ref(),
-        r.medication_reference.as_ref(),
-        &r.contained,
-        &[],
-        record,
-    )
-}
-
-fn statement_view<'a>(s: &'a MedicationStatement, record: &'a PatientRecord) -> MedicationView<'a> {
-    view(
-        s.medication_codeable_concept.as_ref(),
-        s.medication_reference.as_ref(),
-        &s.contained,
-        &[],
-        record,
-    )
-}
-
 fn statement_start(s: &MedicationStatement) -> Option<NaiveDate> {
     s.effective_period
         .as_ref()
@@ -178,7 +158,7 @@ pub fn active_therapies(
     // Latest authored first, so the kept order per agent is the newest.
     active.sort_by_key(|r| std::cmp::Reverse(r.authored_on.map(|d| d.0)));
     for r in active {
-        let v = request_view(r, record);
+        let v = r.medication_view(record);
         let Some((agent, matched_by, strength)) = agent_of(&v, kb, &r.dosage_instruction) else {
             continue;
         };
@@ -210,7 +190,7 @@ pub fn active_therapies(
         if !status_is(s.status.as_deref(), &["active"]) {
             continue;
         }
-        let v = statement_view(s, record);
+        let v = s.medication_view(record);
         let Some((agent, matched_by, strength)) = agent_of(&v, kb, &s.dosage) else {
             continue;
         };
@@ -240,9 +220,10 @@ pub fn active_therapies(
     out
 }
 
-/// The earliest record of `agent`: an order that was placed (active, on-hold, completed,
-/// stopped) by its authoredOn, or a statement that it was taken (active, completed, stopped,
-/// intended) by its effective start.
+/// The earliest record of `agent` (knowledge.md 4.8): an order that was placed (active,
+/// on-hold, completed, stopped) by its authoredOn, a statement that it was taken (active,
+/// completed, stopped, intended) by its effective start, or an administration (completed, in
+/// progress) by its time.
 fn start_of(agent: Agent, record: &PatientRecord, kb: &Knowledge) -> Option<FactSource> {
     let is_agent = |v: &MedicationView<'_>, dosages| {
         agent_of(v, kb, dosages).is_some_and(|(a, _, _)| a == agent)
@@ -257,7 +238,7 @@ fn start_of(agent: Agent, record: &PatientRecord, kb: &Knowledge) -> Option<Fact
             )
         })
         .filter_map(|r| {
-            let v = request_view(r, record);
+            let v = r.medication_view(record);
             is_agent(&v, &r.dosage_instruction).then(|| FactSource {
                 reference: reference("MedicationRequest", r.id.as_deref()),
                 date: r.authored_on.map(|d| d.0),
@@ -274,16 +255,32 @@ fn start_of(agent: Agent, record: &PatientRecord, kb: &Knowledge) -> Option<Fact
             )
         })
         .filter_map(|s| {
-            let v = statement_view(s, record);
+            let v = s.medication_view(record);
             is_agent(&v, &s.dosage).then(|| FactSource {
                 reference: reference("MedicationStatement", s.id.as_deref()),
                 date: statement_start(s),
                 what: format!("{} taken since", v.label()),
             })
         });
+    let given = record
+        .medication_administrations
+        .iter()
+        .filter(|a| status_is(a.status.as_deref(), &["completed", "in-progress"]))
+        .filter_map(|a| {
+            let v = a.medication_view(record);
+            is_agent(&v, &[]).then(|| FactSource {
+                reference: reference("MedicationAdministration", a.id.as_deref()),
+                date: a
+                    .effective_date_time
+                    .or_else(|| a.effective_period.as_ref().and_then(|p| p.start))
+                    .map(|d| d.0),
+                what: format!("{} first given", v.label()),
+            })
+        });
     // The first of equally early records wins (min_by_key keeps the first minimum).
     ordered
         .chain(taken)
+        .chain(given)
         .filter(|s| s.date.is_some())
         .min_by_key(|s| s.date)
 }

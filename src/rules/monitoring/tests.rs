@@ -61,6 +61,24 @@ fn the_start_is_the_earliest_record_of_the_agent() {
         t.order.as_ref().map(|o| o.reference.as_str()),
         Some("MedicationRequest/now")
     );
+    // A dose given (an inpatient administration) before the first order is the start; one
+    // not given is not.
+    let given = |id: &str, status: &str, at: &str| {
+        json!({"resourceType": "MedicationAdministration", "id": id, "status": status,
+            "subject": {"reference": "Patient/p"}, "effectiveDateTime": at,
+            "medicationCodeableConcept": {"text": "baricitinib 4 MG Oral Tablet"}})
+    };
+    let r = record(&[
+        bari(4, "active", "2026-05-01", "now"),
+        given("not-given", "not-done", "2024-06-01"),
+        given("inpatient", "completed", "2024-09-15"),
+    ]);
+    let t = &therapy::derive(&r, kb(), "p").therapies[0];
+    assert_eq!(t.start_date(), NaiveDate::from_ymd_opt(2024, 9, 15));
+    assert_eq!(
+        t.start.as_ref().map(|s| s.reference.as_str()),
+        Some("MedicationAdministration/inpatient")
+    );
 }
 
 #[test]
