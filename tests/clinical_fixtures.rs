@@ -66,11 +66,11 @@ fn load_text(text: &str) -> (OrderContext, PatientRecord) {
                     "MedicationRequest/{}",
                     request.id.clone().unwrap_or_default()
                 ),
-                request,
+                request: *request,
                 raw: raw_value,
             }),
             Resource::Medication(m) => draft_medications.push(m),
-            Resource::Immunization(i) => draft_immunizations.push(i),
+            Resource::Immunization(i) => draft_immunizations.push(*i),
             other => panic!("unexpected draft {}", other.type_name()),
         }
     }

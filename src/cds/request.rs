@@ -327,7 +327,7 @@ impl OrderContext {
                     match parse_typed(r.value) {
                         Ok(Resource::MedicationRequest(request)) => ctx.orders.push(DraftOrder {
                             reference: reference_of(&r, t),
-                            request,
+                            request: *request,
                             raw: r.value.clone(),
                         }),
                         Ok(_) => {}
@@ -340,7 +340,7 @@ impl OrderContext {
                     Err(e) => ctx.unreadable_drafts.push(e),
                 },
                 Some("Immunization") => match parse_typed(r.value) {
-                    Ok(Resource::Immunization(m)) => ctx.draft_immunizations.push(m),
+                    Ok(Resource::Immunization(m)) => ctx.draft_immunizations.push(*m),
                     Ok(_) => {}
                     Err(e) => ctx.unreadable_drafts.push(e),
                 },

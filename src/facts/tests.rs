@@ -746,7 +746,7 @@ fn ctx(orders: &[Value], draft_medications: &[Value]) -> OrderContext {
                     v["resourceType"].as_str().unwrap_or("MedicationRequest"),
                     v["id"].as_str().unwrap_or("")
                 ),
-                request,
+                request: *request,
                 raw: v.clone(),
             }
         })

@@ -77,27 +77,27 @@ impl PatientRecord {
             }
             Resource::Condition(c) => {
                 if fresh("Condition", &c.id) {
-                    self.conditions.push(c);
+                    self.conditions.push(*c);
                 }
             }
             Resource::Observation(o) => {
                 if fresh("Observation", &o.id) {
-                    self.observations.push(o);
+                    self.observations.push(*o);
                 }
             }
             Resource::MedicationRequest(m) => {
                 if fresh("MedicationRequest", &m.id) {
-                    self.medication_requests.push(m);
+                    self.medication_requests.push(*m);
                 }
             }
             Resource::MedicationStatement(m) => {
                 if fresh("MedicationStatement", &m.id) {
-                    self.medication_statements.push(m);
+                    self.medication_statements.push(*m);
                 }
             }
             Resource::MedicationAdministration(m) => {
                 if fresh("MedicationAdministration", &m.id) {
-                    self.medication_administrations.push(m);
+                    self.medication_administrations.push(*m);
                 }
             }
             Resource::Medication(m) => {
@@ -107,7 +107,7 @@ impl PatientRecord {
             }
             Resource::Immunization(i) => {
                 if fresh("Immunization", &i.id) {
-                    self.immunizations.push(i);
+                    self.immunizations.push(*i);
                 }
             }
             Resource::Bundle(_) | Resource::OperationOutcome(_) | Resource::Other(_) => {}
