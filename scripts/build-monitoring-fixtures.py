@@ -90,10 +90,15 @@ def med(mid, text, code=None, status="active", tablets=1, per_day=1, authored=ST
         "resourceType": "MedicationRequest", "id": mid, "status": status, "intent": "order",
         "subject": {"reference": "Patient/PID"}, "authoredOn": authored,
         "medicationCodeableConcept": concept,
+        "requester": {"reference": "Practitioner/rheum-1", "display": "Dr. Rheumatologist"},
         "dosageInstruction": [{
+            "text": f"{tablets} tablet {per_day} times a day",
             "timing": {"repeat": {"frequency": per_day, "period": 1, "periodUnit": "d"}},
             "doseAndRate": [{"doseQuantity": {"value": tablets, "unit": "tablet", "system": UCUM, "code": "{tbl}"}}],
         }],
+        # Members the service does not read: an update must give them back unchanged.
+        "dispenseRequest": {"numberOfRepeatsAllowed": 2, "quantity": {"value": 30 * tablets * per_day, "unit": "tablet"}},
+        "note": [{"text": "Dispense in original container."}],
     }
 
 

@@ -69,7 +69,7 @@ fn monitor(
     kb: &Knowledge,
     today: NaiveDate,
 ) -> CdsResponse {
-    let monitoring = facts::therapy::derive(record, kb, &ctx.patient_id);
+    let monitoring = facts::therapy::derive(record, kb);
     if monitoring.therapies.is_empty() {
         return CdsResponse::default();
     }

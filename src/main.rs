@@ -199,7 +199,8 @@ async fn evaluate(
     let pipeline = Pipeline::new(&config, load_knowledge(&config)?)?;
     let body = std::fs::read(request)
         .with_context(|| format!("cannot read request file {}", request.display()))?;
-    let mut req = HookRequest::parse(&body).with_context(|| format!("{}", request.display()))?;
+    let mut req =
+        HookRequest::from_body(body.into()).with_context(|| format!("{}", request.display()))?;
     let service = match service {
         Some(id) => pipeline
             .catalog()

@@ -41,10 +41,10 @@ fn today() -> NaiveDate {
 
 fn evaluate(name: &str, kb: &Knowledge) -> CdsResponse {
     let text = std::fs::read_to_string(dir().join(format!("{name}.json"))).expect("fixture");
-    let req = HookRequest::parse(text.as_bytes()).expect("fixture is a hook request");
+    let req = HookRequest::from_body(text.into()).expect("fixture is a hook request");
     assert_eq!(req.hook, "patient-view", "{name}");
     let ctx = OrderContext::from_request(&req, Hook::PatientView).expect("context");
-    let record = PatientRecord::from_prefetch(req.prefetch);
+    let record = PatientRecord::from_request(req);
     engine::evaluate(&ctx, &record, kb, today())
 }
 
@@ -259,4 +259,83 @@ fn the_committed_fixtures_are_the_script_output() {
         serde_json::from_slice(&std::fs::read(built.join("expected.json")).expect("expected"))
             .expect("json");
     assert!(value.as_object().is_some_and(|o| o.len() >= 29));
+}
+
+/// The recorded orders of a fixture, by id, exactly as the fixture holds them.
+fn orders_as_sent(name: &str) -> BTreeMap<String, Value> {
+    let text = std::fs::read_to_string(dir().join(format!("{name}.json"))).expect("fixture");
+    let body: Value = serde_json::from_str(&text).expect("json");
+    let mut out = BTreeMap::new();
+    for bundle in body["prefetch"].as_object().expect("prefetch").values() {
+        for entry in bundle["entry"].as_array().into_iter().flatten() {
+            let r = &entry["resource"];
+            if r["resourceType"] == "MedicationRequest" {
+                out.insert(r["id"].as_str().expect("id").to_string(), r.clone());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn updates_give_back_every_member_the_order_was_sent_with() {
+    // An update replaces the whole order: what the service does not read (requester,
+    // dispenseRequest, note, the dosage text) must come back unchanged, and only the members
+    // the suggestion is about may differ.
+    let kb = Knowledge::embedded().expect("knowledge");
+    let mut updates = 0;
+    for name in expected().keys() {
+        let sent = orders_as_sent(name);
+        let resp = evaluate(name, &kb);
+        let actions = resp
+            .cards
+            .iter()
+            .flat_map(|c| &c.suggestions)
+            .flat_map(|s| &s.actions)
+            .filter(|a| a.action_type == ActionType::Update);
+        for a in actions {
+            updates += 1;
+            let resource = a.resource.as_ref().expect("an update carries its resource");
+            let id = resource["id"].as_str().expect("the update names the order");
+            let original = &sent[id];
+            assert_eq!(original["dispenseRequest"]["numberOfRepeatsAllowed"], 2);
+            let changed: &[&str] = match resource["status"].as_str() {
+                Some("on-hold" | "stopped") if resource["status"] != original["status"] => {
+                    &["status"]
+                }
+                _ => &["dosageInstruction", "medicationCodeableConcept"],
+            };
+            for (member, value) in original.as_object().expect("object") {
+                if !changed.contains(&member.as_str()) {
+                    assert_eq!(&resource[member], value, "{name}: {member} changed");
+                }
+            }
+            let extra: Vec<_> = resource
+                .as_object()
+                .expect("object")
+                .keys()
+                .filter(|k| original.get(k.as_str()).is_none() && !changed.contains(&k.as_str()))
+                .collect();
+            assert!(extra.is_empty(), "{name}: members added: {extra:?}");
+        }
+    }
+    assert!(updates >= 10, "only {updates} updates checked");
+}
+
+#[test]
+fn an_order_not_received_as_sent_gets_no_update() {
+    // A record without the request's text (the order cannot be given back whole): the card
+    // still says what to do, but offers no one-click update that would drop members.
+    let kb = Knowledge::embedded().expect("knowledge");
+    let text = std::fs::read_to_string(dir().join("stop-egfr-29.json")).expect("fixture");
+    let req = HookRequest::parse(text.as_bytes()).expect("request");
+    let ctx = OrderContext::from_request(&req, Hook::PatientView).expect("context");
+    let record = PatientRecord::from_prefetch(req.prefetch);
+    let resp = engine::evaluate(&ctx, &record, &kb, today());
+    let card = resp.cards.first().expect("the stop card");
+    assert!(card.summary.contains("aricitinib"), "{}", card.summary);
+    assert!(card.suggestions.iter().all(|s| s.actions.is_empty()));
+    assert!(card.suggestions.is_empty(), "labels without actions");
+    let detail = card.detail.as_deref().unwrap_or_default();
+    assert!(detail.contains("Change the order in the EHR"), "{detail}");
 }

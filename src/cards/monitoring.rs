@@ -180,6 +180,14 @@ fn status_update(t: &ActiveTherapy, status: &str, description: String) -> Option
     })
 }
 
+/// When the active order was read but not received as sent, the card offers no update (it
+/// would replace the whole order with what the service kept of it) and says so.
+fn not_received_line(detail: &mut String, t: &ActiveTherapy) {
+    if t.order.as_ref().is_some_and(|o| !o.raw.is_object()) {
+        detail.push_str("\nChange the order in the EHR: it was not received in full.\n");
+    }
+}
+
 fn joined_short(findings: &[Finding]) -> String {
     unique(findings.iter().map(|f| f.short.clone())).join(", ")
 }
@@ -228,6 +236,7 @@ fn stop_card(kb: &Knowledge, r: &TherapyReview) -> Option<Card> {
             "\nKnown from the medication list only (no active order): update it there.\n",
         );
     }
+    not_received_line(&mut detail, t);
     Some(card(
         kb,
         t.agent,
@@ -298,6 +307,7 @@ fn dose_card(kb: &Knowledge, r: &TherapyReview) -> Option<Card> {
             "\nThe label's renal step uses creatinine clearance; this service uses eGFR.\n",
         );
     }
+    not_received_line(&mut detail, t);
     let suggestions = t
         .order
         .as_ref()

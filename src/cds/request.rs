@@ -4,12 +4,12 @@
 
 use std::collections::HashMap;
 
+use bytes::Bytes;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::fhir::prefetch::Prefetch;
-
 use crate::fhir::model::{parse_resource, Medication, MedicationRequest, ParseFailure, Resource};
+use crate::fhir::prefetch::Prefetch;
 
 /// The hooks this service answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -83,6 +83,9 @@ pub struct HookRequest {
     pub fhir_authorization: Option<FhirAuthorization>,
     pub context: serde_json::Map<String, Value>,
     pub prefetch: Prefetch,
+    /// The body as received, when the caller handed it over ([`HookRequest::from_body`]): the
+    /// record keeps it so that an update of a prefetched order starts from the order as sent.
+    pub source: Option<Bytes>,
 }
 
 /// The body's members, generic over how the prefetch is read: typed in the same pass
@@ -113,6 +116,7 @@ impl<P> Envelope<P> {
             fhir_authorization: self.fhir_authorization,
             context: self.context,
             prefetch: read(self.prefetch),
+            source: None,
         }
     }
 }
@@ -184,6 +188,18 @@ impl HookRequest {
     /// `context` present and well typed, `context.patientId` a non-empty string); permissive
     /// elsewhere (unknown fields and extensions are ignored).
     pub fn parse(body: &[u8]) -> Result<HookRequest, RequestError> {
+        Self::parse_body(body)
+    }
+
+    /// [`HookRequest::parse`], keeping the body (a reference count, no copy) in
+    /// [`HookRequest::source`]. What the service answers a hook call with.
+    pub fn from_body(body: Bytes) -> Result<HookRequest, RequestError> {
+        let mut req = Self::parse_body(&body)?;
+        req.source = Some(body);
+        Ok(req)
+    }
+
+    fn parse_body(body: &[u8]) -> Result<HookRequest, RequestError> {
         let req =
             read_body(body).map_err(|e| RequestError::Malformed(redact_quoted(&e.to_string())))?;
         if req.hook.is_empty() {

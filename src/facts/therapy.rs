@@ -5,7 +5,7 @@
 //! [`super::derive`]; this module adds only what monitoring needs besides them.
 
 use chrono::NaiveDate;
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 use super::conditions::is_credible;
 use super::labs::is_usable_status;
@@ -95,60 +95,23 @@ fn statement_start(s: &MedicationStatement) -> Option<NaiveDate> {
         .map(|d| d.0)
 }
 
-/// The order as the cards' update actions start from: the fields the record gives (the
-/// typed record keeps no raw JSON).
-fn order_resource(r: &MedicationRequest, v: &MedicationView<'_>, patient_id: &str) -> Value {
-    let mut out = Map::new();
-    out.insert("resourceType".into(), json!("MedicationRequest"));
-    if let Some(id) = &r.id {
-        out.insert("id".into(), json!(id));
-    }
-    out.insert(
-        "status".into(),
-        json!(r.status.as_deref().unwrap_or("active")),
-    );
-    out.insert(
-        "intent".into(),
-        json!(r.intent.as_deref().unwrap_or("order")),
-    );
-    let subject = r
-        .subject
-        .as_ref()
-        .and_then(|s| s.reference.clone())
-        .unwrap_or_else(|| format!("Patient/{patient_id}"));
-    out.insert("subject".into(), json!({ "reference": subject }));
-    if let Some(d) = r.authored_on {
-        out.insert(
-            "authoredOn".into(),
-            json!(d.0.format("%Y-%m-%d").to_string()),
-        );
-    }
-    if let Some(c) = v.concept {
-        let coding: Vec<Value> = c
-            .coding
-            .iter()
-            .map(|k| json!({"system": k.system, "code": k.code, "display": k.display}))
-            .collect();
-        out.insert(
-            "medicationCodeableConcept".into(),
-            json!({"coding": coding, "text": v.label()}),
-        );
-    } else if let Some(m) = &r.medication_reference {
-        out.insert(
-            "medicationReference".into(),
-            json!({"reference": m.reference, "display": m.display}),
-        );
-    }
-    Value::Object(out)
+/// The order as the cards' update actions start from: the resource exactly as the EHR sent it
+/// (an update replaces the whole order, so one rebuilt from the typed view would lose what the
+/// view does not keep). `Null` when it is not at hand (a record built without its texts): the
+/// cards then offer no update.
+fn order_as_sent(r: &MedicationRequest, record: &PatientRecord) -> Value {
+    r.id.as_deref()
+        .and_then(|id| record.originals.find(ORDER_TYPES, id))
+        .map_or(Value::Null, Value::Object)
 }
+
+/// The resource types a recorded medication order is sent as (R4, and DSTU2 as the sandbox
+/// sends it).
+const ORDER_TYPES: &[&str] = &["MedicationRequest", "MedicationOrder"];
 
 /// The JAK/TYK2 therapies the patient is on now, in record order, one per agent: the latest
 /// active MedicationRequest of the agent, else an active MedicationStatement.
-pub fn active_therapies(
-    record: &PatientRecord,
-    kb: &Knowledge,
-    patient_id: &str,
-) -> Vec<ActiveTherapy> {
+pub fn active_therapies(record: &PatientRecord, kb: &Knowledge) -> Vec<ActiveTherapy> {
     let mut out: Vec<ActiveTherapy> = Vec::new();
     let mut active: Vec<&MedicationRequest> = record
         .medication_requests
@@ -168,7 +131,7 @@ pub fn active_therapies(
         let draft = DraftOrder {
             reference: reference("MedicationRequest", r.id.as_deref()),
             request: r.clone(),
-            raw: order_resource(r, &v, patient_id),
+            raw: order_as_sent(r, record),
         };
         out.push(ActiveTherapy {
             agent,
@@ -416,14 +379,14 @@ pub struct MonitoringFacts {
 }
 
 /// Derive the monitoring facts of a record.
-pub fn derive(record: &PatientRecord, kb: &Knowledge, patient_id: &str) -> MonitoringFacts {
+pub fn derive(record: &PatientRecord, kb: &Knowledge) -> MonitoringFacts {
     let obs = |vs: &[&str]| -> Vec<FactSource> {
         vs.iter()
             .flat_map(|v| observations_in(record, kb, v))
             .collect()
     };
     MonitoringFacts {
-        therapies: active_therapies(record, kb, patient_id),
+        therapies: active_therapies(record, kb),
         arterial_events: ["myocardial-infarction", "stroke", "arterial-thrombosis"]
             .iter()
             .flat_map(|v| conditions_in(record, kb, v))

@@ -8,6 +8,7 @@
 
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use reqwest::header::{HeaderValue, ACCEPT};
 use serde_json::value::RawValue;
 use url::Url;
@@ -69,6 +70,8 @@ pub enum Incomplete {
 #[derive(Debug, Default)]
 pub struct Fetched {
     pub resources: Vec<Resource>,
+    /// The pages as received (see [`crate::fhir::originals`]).
+    pub texts: Vec<Bytes>,
     pub incomplete: Option<Incomplete>,
 }
 
@@ -133,8 +136,12 @@ impl FhirClient {
         self.http.is_some()
     }
 
-    /// GET one page and parse it as one FHIR resource.
-    pub async fn get(&self, url: &Url, token: Option<&str>) -> Result<Resource, FetchFailure> {
+    /// GET one page and parse it as one FHIR resource; the page's text is returned with it.
+    pub async fn get(
+        &self,
+        url: &Url,
+        token: Option<&str>,
+    ) -> Result<(Resource, Bytes), FetchFailure> {
         let http = self.http.as_ref().ok_or(FetchFailure::NoClient)?;
         let mut request = http
             .get(url.clone())
@@ -178,7 +185,7 @@ impl FhirClient {
             serde_json::from_slice(&body).map_err(|_| FetchFailure::NotJson)?;
         match parse_resource(&raw) {
             Ok(Resource::OperationOutcome(_)) => Err(FetchFailure::OperationOutcome),
-            Ok(resource) => Ok(resource),
+            Ok(resource) => Ok((resource, Bytes::from(body))),
             Err(_) => Err(FetchFailure::NotFhir),
         }
     }
@@ -200,7 +207,10 @@ impl FhirClient {
             let page = self.get(&url, target.token).await;
             crate::server::metrics::fhir_request(key, page_started);
             let resource = match page {
-                Ok(r) => r,
+                Ok((r, text)) => {
+                    out.texts.push(text);
+                    r
+                }
                 Err(failure) if out.resources.is_empty() => {
                     log_failure(key, failure, started);
                     return Err(failure);

@@ -181,6 +181,11 @@ impl Gatherer {
             }
         }
 
+        // The body the prefetched resources came from, for updates of a recorded order.
+        if let Some(body) = req.source.take() {
+            record.originals.push(body);
+        }
+
         if !to_fetch.is_empty() {
             match self.server(req)? {
                 Server::Usable(base) => {
@@ -191,6 +196,9 @@ impl Gatherer {
                     for (key, result) in self.fetch_all(&to_fetch, target, deadline).await {
                         match result {
                             Ok(fetched) => {
+                                for page in fetched.texts {
+                                    record.originals.push(page);
+                                }
                                 let scoped = keep_to_patient(
                                     key,
                                     fetched.resources,
@@ -329,7 +337,7 @@ impl Gatherer {
             .await
             .into_iter()
             .filter_map(|r| match r {
-                Some(Resource::Medication(m)) => Some(m),
+                Some((Resource::Medication(m), _)) => Some(m),
                 _ => None,
             })
             .collect()

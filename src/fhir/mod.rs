@@ -5,6 +5,7 @@ pub mod allow;
 pub mod client;
 pub mod gather;
 pub mod model;
+pub mod originals;
 pub mod prefetch;
 pub mod record;
 pub mod scope;

@@ -3,10 +3,15 @@
 
 use std::collections::HashSet;
 
+use bytes::Bytes;
+
+use crate::cds::HookRequest;
+
 use super::model::{
     Bundle, Condition, Immunization, Medication, MedicationAdministration, MedicationRequest,
     MedicationStatement, Observation, ParseFailure, Patient, Resource,
 };
+use super::originals::Originals;
 use super::parse_resource;
 use super::prefetch::{Missing, Prefetch, Prefetched};
 
@@ -28,6 +33,8 @@ pub struct PatientRecord {
     /// Resources removed because they were not clearly this patient's (see
     /// [`crate::fhir::scope`]): counted in the audit, never used.
     pub removed_other_patients: usize,
+    /// The texts the resources were read from, to give a recorded resource back as sent.
+    pub originals: Originals,
     /// (type, id) of the resources added, to ignore repeats. foldhash: ids come from the
     /// request, and its per-process seed keeps them from being chosen to collide.
     seen: HashSet<(&'static str, String), foldhash::fast::RandomState>,
@@ -126,6 +133,16 @@ impl PatientRecord {
     /// is (tests and fixture tools; the service gathers with [`crate::fhir::gather`]): data
     /// added, unreadable values recorded, OperationOutcome keys listed as unavailable.
     pub fn from_prefetch(prefetch: Prefetch) -> PatientRecord {
+        Self::from_parts(prefetch, None)
+    }
+
+    /// [`PatientRecord::from_prefetch`] of a request, keeping its body (when it was parsed
+    /// with [`HookRequest::from_body`]) for updates of a recorded order.
+    pub fn from_request(req: HookRequest) -> PatientRecord {
+        Self::from_parts(req.prefetch, req.source)
+    }
+
+    fn from_parts(prefetch: Prefetch, source: Option<Bytes>) -> PatientRecord {
         let mut record = PatientRecord::default();
         for (key, state) in prefetch {
             match state {
@@ -138,6 +155,9 @@ impl PatientRecord {
             }
         }
         record.unavailable.sort();
+        if let Some(body) = source {
+            record.originals.push(body);
+        }
         record
     }
 

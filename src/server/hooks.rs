@@ -125,7 +125,8 @@ async fn handle(
         state.body_deadline(),
     )
     .await?;
-    let mut request = HookRequest::parse(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let mut request =
+        HookRequest::from_body(body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     trace.hook_instance = request.hook_instance.clone();
     trace.patient_id = request.patient_id().ok().map(str::to_string);
     let today = chrono::Utc::now().date_naive();

@@ -50,7 +50,7 @@ fn the_start_is_the_earliest_record_of_the_agent() {
         bari(2, "stopped", "2025-02-01", "first"),
         bari(4, "cancelled", "2024-01-01", "never-given"),
     ]);
-    let m = therapy::derive(&r, kb(), "p");
+    let m = therapy::derive(&r, kb());
     assert_eq!(m.therapies.len(), 1);
     let t = &m.therapies[0];
     assert_eq!(t.start_date(), NaiveDate::from_ymd_opt(2025, 2, 1));
@@ -73,7 +73,7 @@ fn the_start_is_the_earliest_record_of_the_agent() {
         given("not-given", "not-done", "2024-06-01"),
         given("inpatient", "completed", "2024-09-15"),
     ]);
-    let t = &therapy::derive(&r, kb(), "p").therapies[0];
+    let t = &therapy::derive(&r, kb()).therapies[0];
     assert_eq!(t.start_date(), NaiveDate::from_ymd_opt(2024, 9, 15));
     assert_eq!(
         t.start.as_ref().map(|s| s.reference.as_str()),
@@ -87,13 +87,13 @@ fn monitoring_never_raises_a_dose() {
     // would suggest 4 mg).
     let r = record(&[sle(), bari(2, "active", "2026-05-01", "b"), egfr(90.0)]);
     let facts = crate::facts::derive(&r, kb(), today());
-    let m = therapy::derive(&r, kb(), "p");
+    let m = therapy::derive(&r, kb());
     let r = review(&facts, &m, kb(), today());
     assert!(r.therapies[0].dose.is_none());
     // 4 mg with eGFR 45: lower to 2 mg.
     let r = record(&[sle(), bari(4, "active", "2026-05-01", "b"), egfr(45.0)]);
     let facts = crate::facts::derive(&r, kb(), today());
-    let m = therapy::derive(&r, kb(), "p");
+    let m = therapy::derive(&r, kb());
     let r = review(&facts, &m, kb(), today());
     let change = r.therapies[0].dose.as_ref().expect("dose change");
     assert_eq!(change.target.mg_per_day(), 2.0);
@@ -103,7 +103,7 @@ fn monitoring_never_raises_a_dose() {
 fn a_therapy_to_stop_gets_no_dose_advice() {
     let r = record(&[sle(), bari(4, "active", "2026-05-01", "b"), egfr(29.0)]);
     let facts = crate::facts::derive(&r, kb(), today());
-    let m = therapy::derive(&r, kb(), "p");
+    let m = therapy::derive(&r, kb());
     let r = review(&facts, &m, kb(), today());
     let t = &r.therapies[0];
     assert_eq!(t.stop[0].code, FindingCode::RenalFunction);
