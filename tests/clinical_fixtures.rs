@@ -347,6 +347,54 @@ fn an_unclear_status_is_named_never_listed_as_checked() {
         .contains("status unclear")));
 }
 
+/// A fail-safe card names each missing item once: the summary names what is missing, "Why"
+/// says what follows from it in one line, and "Missing data" lists the items with their dates.
+#[test]
+fn a_fail_safe_card_names_each_missing_item_once() {
+    let kb = Knowledge::embedded().expect("knowledge");
+    for (name, summary_words, items) in [
+        (
+            "failsafe-labs-unavailable",
+            &["data unavailable", "eGFR missing", "CBC missing"][..],
+            &["eGFR:", "CBC", "labs"][..],
+        ),
+        ("failsafe-egfr-stale", &["eGFR missing"][..], &["eGFR:"][..]),
+        ("failsafe-cbc-missing", &["CBC missing"][..], &["CBC"][..]),
+        (
+            "failsafe-unreadable-lab",
+            &["unreadable data"][..],
+            &["could not be read"][..],
+        ),
+    ] {
+        let (resp, _) = evaluate(name, &kb);
+        let c = card_by_topic(&resp, "jaki-sle-not-recommended");
+        for w in summary_words {
+            assert!(c.summary.contains(w), "{name}: {}", c.summary);
+        }
+        if !summary_words.iter().any(|w| w.contains("CBC")) {
+            assert!(!c.summary.contains("CBC"), "{name}: {}", c.summary);
+        }
+        let detail = c.detail.as_deref().unwrap_or("");
+        for item in items {
+            assert_eq!(
+                detail.matches(item).count(),
+                1,
+                "{name}: {item} in {detail}"
+            );
+        }
+        let why: Vec<&str> = detail
+            .split("**Why**")
+            .nth(1)
+            .and_then(|rest| rest.split("\n\n**").next())
+            .expect("a Why section")
+            .lines()
+            .filter(|l| l.starts_with("- "))
+            .collect();
+        assert_eq!(why.len(), 1, "{name}: {why:?}");
+        assert!(why[0].contains("cannot be excluded"), "{name}: {why:?}");
+    }
+}
+
 /// Latent TB whose regimen is being taken is an info line naming the regimen (knowledge.md 2,
 /// 4.6), not "treat latent TB" and not "positive TB test: confirm".
 #[test]

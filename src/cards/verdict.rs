@@ -44,7 +44,8 @@ fn short(code: ReasonCode) -> &'static str {
         ReasonCode::Investigational => "investigational in SLE",
         ReasonCode::UnreadableData => "unreadable data",
         ReasonCode::UnavailableData => "data unavailable",
-        ReasonCode::SafetyDataMissing => "eGFR/CBC missing",
+        ReasonCode::EgfrUnknown => "eGFR missing",
+        ReasonCode::CbcUnknown => "CBC missing",
         ReasonCode::BarMet => "criteria met",
         ReasonCode::BoxedWarningRisk => "boxed-warning risk",
         ReasonCode::ModerateRenalImpairment => "reduced eGFR",
@@ -52,6 +53,33 @@ fn short(code: ReasonCode) -> &'static str {
         ReasonCode::Cyp3a4Inhibitor => "CYP3A4 inhibitor",
         ReasonCode::ModerateHepaticImpairment => "moderate hepatic impairment",
     }
+}
+
+/// The fail-safe reasons' one line: what is missing is listed once, under "Missing data".
+pub const DATA_MISSING_LINE: &str =
+    "A contraindication cannot be excluded: data missing or unreadable (below)";
+
+/// The "Why" bullets: each reason with the facts it rests on, the fail-safe ones (data
+/// missing, unobtainable, unreadable) as one line, then the boxed-warning risk factors.
+fn why_lines(d: &Decision) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in &d.verdict.reasons {
+        let line = match r.code {
+            ReasonCode::BarMet
+            | ReasonCode::StandardTherapiesNotExhausted
+            | ReasonCode::NoSeverityCriterion => r.text.clone(),
+            ReasonCode::UnreadableData
+            | ReasonCode::UnavailableData
+            | ReasonCode::EgfrUnknown
+            | ReasonCode::CbcUnknown => DATA_MISSING_LINE.to_string(),
+            _ => with_facts(&r.text, &r.facts),
+        };
+        if !out.contains(&line) {
+            out.push(line);
+        }
+    }
+    out.extend(risk_lines(d));
+    out
 }
 
 /// "{lead}: part, part, ..." within the summary limit; "+N more" when they do not all fit.
@@ -177,20 +205,7 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Card {
     };
 
     let mut detail = format!("**{advice}**\n");
-    section(
-        &mut detail,
-        "Why",
-        d.verdict
-            .reasons
-            .iter()
-            .map(|r| match r.code {
-                ReasonCode::BarMet
-                | ReasonCode::StandardTherapiesNotExhausted
-                | ReasonCode::NoSeverityCriterion => r.text.clone(),
-                _ => with_facts(&r.text, &r.facts),
-            })
-            .chain(risk_lines(d)),
-    );
+    section(&mut detail, "Why", why_lines(d));
     if d.verdict.kind == VerdictKind::Conditional {
         section(&mut detail, "Checked", checked_lines(rc.facts));
         section(&mut detail, "Conditions", d.conditions.iter().cloned());

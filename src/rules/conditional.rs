@@ -34,7 +34,7 @@ pub fn data_blockers(facts: &PatientFacts, kb: &Knowledge) -> Vec<Reason> {
     }
     if facts.egfr.is_none() {
         out.push(Reason::new(
-            ReasonCode::SafetyDataMissing,
+            ReasonCode::EgfrUnknown,
             format!(
                 "No eGFR within {} months: renal impairment cannot be excluded",
                 w.egfr_months
@@ -53,7 +53,7 @@ pub fn data_blockers(facts: &PatientFacts, kb: &Knowledge) -> Vec<Reason> {
     .collect();
     if !cbc_missing.is_empty() {
         out.push(Reason::new(
-            ReasonCode::SafetyDataMissing,
+            ReasonCode::CbcUnknown,
             format!(
                 "No {} within {} months: cytopenia cannot be excluded",
                 cbc_missing.join(", "),

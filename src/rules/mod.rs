@@ -103,8 +103,10 @@ pub enum ReasonCode {
     UnreadableData,
     /// Data the service could not obtain (fail safe).
     UnavailableData,
-    /// eGFR or CBC unknown within its window: a contraindication cannot be excluded.
-    SafetyDataMissing,
+    /// No eGFR within its window: renal impairment cannot be excluded.
+    EgfrUnknown,
+    /// No ALC, ANC or Hb within the CBC window: cytopenia cannot be excluded.
+    CbcUnknown,
     /// 4.3: the off-label bar is met.
     BarMet,
     /// 4.3b / 4.4: a boxed-warning risk factor (age, smoking, ASCVD, malignancy, recurrent
@@ -158,7 +160,8 @@ impl Verdict {
                 r.code,
                 ReasonCode::UnreadableData
                     | ReasonCode::UnavailableData
-                    | ReasonCode::SafetyDataMissing
+                    | ReasonCode::EgfrUnknown
+                    | ReasonCode::CbcUnknown
             )
         })
     }
