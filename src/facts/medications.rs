@@ -202,8 +202,6 @@ pub struct MedicationUse<'k> {
     pub systemic: bool,
     /// The medication as recorded, for card text ("rituximab").
     pub label: String,
-    /// "RxNorm 121191", "text 'Benlysta'".
-    pub matched_by: String,
     pub reference: String,
 }
 
@@ -284,7 +282,6 @@ fn push_uses<'a>(
             dose,
             systemic,
             label: v.label(),
-            matched_by: m.matched_by.clone(),
             reference: reference.clone(),
         });
     }

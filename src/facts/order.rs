@@ -3,6 +3,7 @@
 use super::{dose, medications};
 use crate::cds::{DraftOrder, OrderContext};
 use crate::fhir::PatientRecord;
+use crate::knowledge::drugs::MatchedBy;
 use crate::knowledge::Knowledge;
 
 /// Systemic JAK inhibitors and the TYK2 inhibitor deucravacitinib (knowledge.md 3a).
@@ -133,10 +134,14 @@ fn classify<'a>(
         return None;
     }
     let strength = view.strength(m);
-    let mut matched_by = m.matched_by.clone();
+    let mut matched_by = m.matched_by.to_string();
+    let unverified_code = |kind: &str| m.drug.unverified.iter().any(|u| u == kind);
     let unverified = m.product.is_some_and(|p| p.unverified)
-        || (matched_by.starts_with("ATC") && m.drug.unverified.iter().any(|u| u == "atc"))
-        || (matched_by.starts_with("RxNorm") && m.drug.unverified.iter().any(|u| u == "rxcui"));
+        || match m.matched_by {
+            MatchedBy::Atc(_) => unverified_code("atc"),
+            MatchedBy::RxNorm(_) => unverified_code("rxcui"),
+            MatchedBy::Text(_) => false,
+        };
     if unverified {
         matched_by.push_str(" (code UNVERIFIED)");
     }

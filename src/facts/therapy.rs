@@ -82,7 +82,7 @@ fn agent_of(
     if v.texts().iter().any(|t| kb.drugs.names_out_of_scope(t)) || v.is_non_systemic(kb, dosages) {
         return None;
     }
-    Some((m.drug.agent?, m.matched_by.clone(), v.strength(m)))
+    Some((m.drug.agent?, m.matched_by.to_string(), v.strength(m)))
 }
 
 fn statement_start(s: &MedicationStatement) -> Option<NaiveDate> {

@@ -92,6 +92,43 @@ impl Measure {
 /// '*', and a leading 'x'; 'µ'/'μ' → 'u', '²' → '2'. "10*3/uL", "10^3/µL" and "x10(3)/uL"
 /// all become "103/ul"; "mL/min/{1.73_m2}" becomes "ml/min/1.73m2".
 pub fn normalise_unit(unit: &str) -> String {
+    let mut buf = [0u8; SHORT_UNIT];
+    match normalise_short(unit, &mut buf) {
+        Some(n) => n.to_string(),
+        None => normalise_any(unit),
+    }
+}
+
+/// Longest ASCII unit normalised on the stack.
+const SHORT_UNIT: usize = 32;
+
+/// [`normalise_unit`] of a short ASCII unit, written into `buf` (every lab value's unit is
+/// read: no allocation for the usual ones). `None` for other units.
+fn normalise_short<'b>(unit: &str, buf: &'b mut [u8; SHORT_UNIT]) -> Option<&'b str> {
+    let unit = unit.trim();
+    if !unit.is_ascii() || unit.len() > SHORT_UNIT {
+        return None;
+    }
+    let mut n = 0;
+    for b in unit.bytes() {
+        if !matches!(
+            b,
+            b' ' | b'{' | b'}' | b'(' | b')' | b'[' | b']' | b'_' | b'^' | b'*'
+        ) {
+            buf[n] = b.to_ascii_lowercase();
+            n += 1;
+        }
+    }
+    let out = &buf[..n];
+    let out = match out.strip_prefix(b"x") {
+        Some(rest) if rest.first().is_some_and(u8::is_ascii_digit) => rest,
+        _ => out,
+    };
+    std::str::from_utf8(out).ok()
+}
+
+/// [`normalise_unit`] of any unit (µ, ², non-ASCII letters).
+fn normalise_any(unit: &str) -> String {
     let mut out = String::with_capacity(unit.len());
     for ch in unit.trim().chars() {
         match ch {
@@ -149,7 +186,15 @@ pub fn convert(q: &Quantity, measure: Measure) -> Reading {
         };
     }
     for unit in candidates.into_iter().flatten() {
-        let norm = normalise_unit(unit);
+        let mut buf = [0u8; SHORT_UNIT];
+        let owned;
+        let norm = match normalise_short(unit, &mut buf) {
+            Some(n) => n,
+            None => {
+                owned = normalise_any(unit);
+                owned.as_str()
+            }
+        };
         if let Some((_, f)) = measure.factors().iter().find(|(u, _)| *u == norm) {
             let comparator = q.comparator.as_deref().unwrap_or("");
             return Reading::Value {
@@ -212,6 +257,35 @@ mod tests {
 
     fn close(a: f64, b: f64) {
         assert!((a - b).abs() < 1e-9, "{a} != {b}");
+    }
+
+    #[test]
+    fn the_stack_normalisation_is_the_general_one() {
+        for u in [
+            "mL/min/{1.73_m2}",
+            "10*3/uL",
+            "x10^9/L",
+            "X10E3/UL",
+            "g/dL",
+            " mg/dL ",
+            "{tbl}",
+            "mL/min/1.73 m2",
+            "[IU]/mL",
+            "x",
+            "xL",
+            "",
+            "%",
+            "mmol/L",
+        ] {
+            let mut buf = [0u8; SHORT_UNIT];
+            assert_eq!(
+                normalise_short(u, &mut buf).unwrap(),
+                normalise_any(u),
+                "{u:?}"
+            );
+        }
+        assert_eq!(normalise_unit("µmol/L"), "umol/l");
+        assert_eq!(normalise_unit("mL/min/1.73m²"), "ml/min/1.73m2");
     }
 
     #[test]

@@ -95,16 +95,21 @@ pub struct FhirDate(pub NaiveDate);
 
 impl FhirDate {
     pub fn parse(s: &str) -> Option<FhirDate> {
-        let s = s.trim();
-        let ymd = |y: &str, m: &str, d: &str| -> Option<FhirDate> {
-            NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?).map(FhirDate)
+        let b = s.trim().as_bytes();
+        // Digits only: `str::parse` would also take a sign ("+1").
+        let num = |digits: &[u8]| -> Option<u32> {
+            digits.iter().try_fold(0u32, |n, d| {
+                d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+            })
         };
-        match s.len() {
-            4 => ymd(s, "1", "1"),
-            7 if s.as_bytes()[4] == b'-' => ymd(&s[0..4], &s[5..7], "1"),
-            n if n >= 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-' => {
-                ymd(&s[0..4], &s[5..7], &s[8..10])
-            }
+        let ymd = |y: &[u8], m: &[u8], d: &[u8]| -> Option<FhirDate> {
+            let year = i32::try_from(num(y)?).ok()?;
+            NaiveDate::from_ymd_opt(year, num(m)?, num(d)?).map(FhirDate)
+        };
+        match b.len() {
+            4 => ymd(b, b"1", b"1"),
+            7 if b[4] == b'-' => ymd(&b[0..4], &b[5..7], b"1"),
+            n if n >= 10 && b[4] == b'-' && b[7] == b'-' => ymd(&b[0..4], &b[5..7], &b[8..10]),
             _ => None,
         }
     }
@@ -117,12 +122,22 @@ impl std::fmt::Display for FhirDate {
 }
 
 impl<'de> Deserialize<'de> for FhirDate {
+    /// Read from the text as it streams (no copy of the string).
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        // The value stays out of the message: it could be a patient's date.
-        FhirDate::parse(&s).ok_or_else(|| {
-            de::Error::custom("invalid value, expected a FHIR date (YYYY, YYYY-MM or YYYY-MM-DD)")
-        })
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = FhirDate;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<FhirDate, E> {
+                // The value stays out of the message: it could be a patient's date.
+                FhirDate::parse(s).ok_or_else(|| {
+                    E::custom("invalid value, expected a FHIR date (YYYY, YYYY-MM or YYYY-MM-DD)")
+                })
+            }
+        }
+        d.deserialize_str(V)
     }
 }
 

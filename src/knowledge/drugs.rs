@@ -5,8 +5,6 @@
 //! (whole words, case-insensitive). Product strengths come from the table or from the text
 //! ("baricitinib 2 MG Oral Tablet", "Olumiant 4 mg").
 
-use std::borrow::Cow;
-
 use foldhash::{HashMap, HashSet, HashSetExt};
 
 use serde::Deserialize;
@@ -222,10 +220,30 @@ impl Strength {
 #[derive(Debug, Clone)]
 pub struct DrugMatch<'a> {
     pub drug: &'a Drug,
-    /// "RxNorm 1357541", "ATC L04AF02", "text 'Olumiant'".
-    pub matched_by: String,
+    /// "RxNorm 1357541", "ATC L04AF02", "text 'Olumiant'" (written only when shown).
+    pub matched_by: MatchedBy<'a>,
     /// The product, when a product code matched.
     pub product: Option<&'a Product>,
+}
+
+/// How a drug was recognised: the code or the name that matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchedBy<'a> {
+    RxNorm(&'a str),
+    /// The ATC code as sent (shown upper case).
+    Atc(&'a str),
+    /// The name's words, as the name index holds them.
+    Text(&'a [String]),
+}
+
+impl std::fmt::Display for MatchedBy<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MatchedBy::RxNorm(code) => write!(f, "RxNorm {code}"),
+            MatchedBy::Atc(code) => write!(f, "ATC {}", code.to_ascii_uppercase()),
+            MatchedBy::Text(words) => write!(f, "text '{}'", words.join(" ")),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -252,17 +270,22 @@ impl NameIndex {
     }
 
     /// Every (target, matched name) found in `text`, in text order, without repeats.
-    fn find(&self, text: &str) -> Vec<(usize, String)> {
-        let ws: Vec<Cow<'_, str>> = lower_words(text).collect();
-        let mut out: Vec<(usize, String)> = Vec::new();
+    fn find(&self, text: &str) -> Vec<(usize, &[String])> {
+        let ws: Vec<LowerWord<'_>> = lower_words(text).collect();
+        let mut out: Vec<(usize, &[String])> = Vec::new();
         for i in 0..ws.len() {
-            let Some(cands) = self.by_first.get(ws[i].as_ref()) else {
+            let Some(cands) = self.by_first.get(ws[i].as_str()) else {
                 continue;
             };
             for (name, target) in cands {
-                if ws.len() - i >= name.len() && ws[i..i + name.len()] == name[..] {
+                let fits = ws.len() - i >= name.len()
+                    && ws[i..i + name.len()]
+                        .iter()
+                        .zip(name)
+                        .all(|(w, n)| w.as_str() == n);
+                if fits {
                     if !out.iter().any(|(t, _)| t == target) {
-                        out.push((*target, name.join(" ")));
+                        out.push((*target, name.as_slice()));
                     }
                     break;
                 }
@@ -279,22 +302,55 @@ impl NameIndex {
 /// Lower-case words of a text: runs of letters, digits and '-' (so "Solu-Medrol" and
 /// "intra-articular" stay one word); everything else separates.
 pub fn words(text: &str) -> Vec<String> {
-    lower_words(text).map(Cow::into_owned).collect()
+    lower_words(text).map(|w| w.as_str().to_string()).collect()
 }
 
-/// The words of [`words`], borrowed from the text when already in lower case (the usual
-/// case: no allocation per word on the request path).
-fn lower_words(text: &str) -> impl Iterator<Item = Cow<'_, str>> {
+/// Longest ASCII word lowered without an allocation.
+const INLINE_WORD: usize = 32;
+
+/// One word of [`words`]: borrowed from the text when already in lower case (the usual case),
+/// lowered on the stack when it is short ASCII ("Tablet", "MG"), allocated otherwise. No
+/// allocation per word on the request path.
+enum LowerWord<'a> {
+    Borrowed(&'a str),
+    Inline([u8; INLINE_WORD], u8),
+    Owned(String),
+}
+
+impl LowerWord<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            LowerWord::Borrowed(w) => w,
+            // Only ASCII bytes are written (see `lower`): always valid UTF-8.
+            LowerWord::Inline(buf, n) => std::str::from_utf8(&buf[..*n as usize]).unwrap_or(""),
+            LowerWord::Owned(w) => w,
+        }
+    }
+}
+
+fn lower(w: &str) -> LowerWord<'_> {
+    if w.is_ascii() {
+        if !w.bytes().any(|b| b.is_ascii_uppercase()) {
+            return LowerWord::Borrowed(w);
+        }
+        if w.len() <= INLINE_WORD {
+            let mut buf = [0u8; INLINE_WORD];
+            for (slot, b) in buf.iter_mut().zip(w.bytes()) {
+                *slot = b.to_ascii_lowercase();
+            }
+            return LowerWord::Inline(buf, w.len() as u8);
+        }
+    } else if !w.chars().any(char::is_uppercase) {
+        return LowerWord::Borrowed(w);
+    }
+    LowerWord::Owned(w.to_lowercase())
+}
+
+fn lower_words(text: &str) -> impl Iterator<Item = LowerWord<'_>> {
     text.split(|c: char| !(c.is_alphanumeric() || c == '-'))
         .map(|w| w.trim_matches('-'))
         .filter(|w| !w.is_empty())
-        .map(|w| {
-            if w.chars().any(char::is_uppercase) {
-                Cow::Owned(w.to_lowercase())
-            } else {
-                Cow::Borrowed(w)
-            }
-        })
+        .map(lower)
 }
 
 /// The medication tables.
@@ -538,7 +594,7 @@ impl DrugTable {
                 .names
                 .find(name)
                 .into_iter()
-                .find(|(d, n)| *n == words(name).join(" ") && *d != idx)
+                .find(|(d, n)| *n == words(name).as_slice() && *d != idx)
             {
                 return Err(bad(format!(
                     "{entry}: name {name:?} already names {:?}",
@@ -681,29 +737,29 @@ impl DrugTable {
     }
 
     /// The drug (and product, for a product code) of an RxNorm code.
-    pub fn by_rxcui(&self, code: &str) -> Option<DrugMatch<'_>> {
+    pub fn by_rxcui<'a>(&'a self, code: &'a str) -> Option<DrugMatch<'a>> {
         let code = code.trim();
         match self.rxcui.get(code)? {
             CodeTarget::Ingredient(d) => Some(DrugMatch {
                 drug: &self.drugs[*d],
-                matched_by: format!("RxNorm {code}"),
+                matched_by: MatchedBy::RxNorm(code),
                 product: None,
             }),
             CodeTarget::Product(p) => Some(DrugMatch {
                 drug: &self.drugs[self.product_drug[*p]],
-                matched_by: format!("RxNorm {code}"),
+                matched_by: MatchedBy::RxNorm(code),
                 product: Some(&self.products[*p]),
             }),
         }
     }
 
     /// The drug of an ATC code.
-    pub fn by_atc(&self, code: &str) -> Option<DrugMatch<'_>> {
-        let code = code.trim().to_ascii_uppercase();
-        let d = *self.atc.get(&code)?;
+    pub fn by_atc<'a>(&'a self, code: &'a str) -> Option<DrugMatch<'a>> {
+        let code = code.trim();
+        let d = *self.atc.get(&code.to_ascii_uppercase())?;
         Some(DrugMatch {
             drug: &self.drugs[d],
-            matched_by: format!("ATC {code}"),
+            matched_by: MatchedBy::Atc(code),
             product: None,
         })
     }
@@ -715,7 +771,7 @@ impl DrugTable {
             .into_iter()
             .map(|(d, name)| DrugMatch {
                 drug: &self.drugs[d],
-                matched_by: format!("text '{name}'"),
+                matched_by: MatchedBy::Text(name),
                 product: None,
             })
             .collect()
@@ -723,7 +779,7 @@ impl DrugTable {
 
     /// The drugs of a medication concept: by RxNorm/ATC codes when any code is known, else by
     /// the names in its text and displays.
-    pub fn identify(&self, concept: &CodeableConcept) -> Vec<DrugMatch<'_>> {
+    pub fn identify<'a>(&'a self, concept: &'a CodeableConcept) -> Vec<DrugMatch<'a>> {
         let mut out: Vec<DrugMatch<'_>> = Vec::new();
         for c in &concept.coding {
             let (Some(system), Some(code)) = (c.system.as_deref(), c.code.as_deref()) else {
@@ -756,7 +812,7 @@ impl DrugTable {
 
     /// True when a text (product name, form or route) says the product acts locally.
     pub fn is_non_systemic_text(&self, text: &str) -> bool {
-        lower_words(text).any(|w| self.non_systemic_terms.contains(w.as_ref()))
+        lower_words(text).any(|w| self.non_systemic_terms.contains(w.as_str()))
     }
 
     /// True when a route or form concept is local (by SNOMED code or by its words).
@@ -878,6 +934,31 @@ mod tests {
     }
 
     #[test]
+    fn words_are_the_lower_case_runs_of_letters_digits_and_hyphens() {
+        // The reference: a char split, each run trimmed of '-' and lower-cased.
+        let reference = |t: &str| -> Vec<String> {
+            t.split(|c: char| !(c.is_alphanumeric() || c == '-'))
+                .map(|w| w.trim_matches('-'))
+                .filter(|w| !w.is_empty())
+                .map(str::to_lowercase)
+                .collect()
+        };
+        for t in [
+            "Solu-Medrol 40 MG/mL Injectable Solution",
+            "intra-articular  -- Eye drops, 0.5%",
+            "ÉPHÉDRINE crème 1 %; Çà",
+            "",
+            "--",
+            "a,b;c",
+            "ONE-very-LONG-word-that-does-not-fit-the-inline-buffer-at-all",
+            "Straße Œstradiol",
+            "x\u{2014}y",
+        ] {
+            assert_eq!(words(t), reference(t), "{t:?}");
+        }
+    }
+
+    #[test]
     fn strength_is_read_from_text() {
         assert_eq!(
             parse_strength("baricitinib 2 MG Oral Tablet"),
@@ -914,7 +995,7 @@ mod tests {
             m.product.and_then(|p| p.strength),
             Some(Strength::PerUnit(5.0))
         );
-        assert_eq!(m.matched_by, "RxNorm 1357541");
+        assert_eq!(m.matched_by.to_string(), "RxNorm 1357541");
     }
 
     #[test]
