@@ -1,6 +1,6 @@
 //! The background audit writer. A hook call hands its audit record to a bounded queue and
-//! returns at once; one writer task takes what is queued and stores it in batches, one
-//! transaction (and, on SQLite, one fsync) per batch, with multi-row INSERTs.
+//! returns at once; one writer task wakes once per batch (every `LINGER`, or at once when a
+//! full batch is waiting) and stores what is queued in one transaction with multi-row INSERTs.
 //!
 //! When the queue is full — the database is slower than the traffic, or unavailable — new
 //! records are dropped and counted ([`AuditQueue::dropped`]; a warning is logged at the 1st,
@@ -15,7 +15,7 @@ use std::time::Duration;
 use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{insert_calls, Params, QueuedCall};
+use super::{insert_batch, Params, QueuedCall};
 
 /// Most records waiting to be written; beyond, records are dropped (≈ 0.5 KB each).
 pub const QUEUE_CAPACITY: usize = 8192;
@@ -89,26 +89,26 @@ async fn write_batches(mut rx: mpsc::Receiver<Job>, pool: AnyPool, salt: String,
     let mut calls: Vec<QueuedCall> = Vec::with_capacity(MAX_BATCH);
     let mut flushes: Vec<oneshot::Sender<()>> = Vec::new();
     while let Some(first) = rx.recv().await {
-        let until = tokio::time::Instant::now() + LINGER;
         let mut next = Some(first);
+        // Unless a batch is already waiting, let one gather for LINGER: the writer then wakes
+        // once per batch, not once per call (every send to a waiting receiver wakes it).
+        if matches!(next, Some(Job::Call(_))) && rx.len() + 1 < MAX_BATCH {
+            tokio::time::sleep(LINGER).await;
+        }
         while let Some(job) = next.take() {
             match job {
                 Job::Call(call) => calls.push(*call),
-                // Written at once: close and tests wait on it.
                 Job::Flush(done) => {
                     flushes.push(done);
                     break;
                 }
             }
             if calls.len() < MAX_BATCH {
-                next = tokio::time::timeout_at(until, rx.recv())
-                    .await
-                    .ok()
-                    .flatten();
+                next = rx.try_recv().ok();
             }
         }
         if !calls.is_empty() {
-            if let Err(e) = insert_calls(&pool, &salt, params, &calls).await {
+            if let Err(e) = insert_batch(&pool, &salt, params, &calls).await {
                 tracing::warn!(records = calls.len(), error = %e, "audit records not stored");
             }
             calls.clear();
