@@ -85,7 +85,7 @@ pub fn stacked_columns(
                 _ => String::new(),
             })
             .y_desc(y_label)
-            .y_label_formatter(&|y| format!("{y:.0}"))
+            .y_label_formatter(&|y| whole_number(*y))
             .draw()
             .map_err(failed(title))?;
         let mut base = vec![0.0_f64; categories.len()];
@@ -216,6 +216,16 @@ pub fn bars(
     Ok(figure(title, svg))
 }
 
+/// An axis label for a count: the whole numbers only. For small counts the axis places ticks
+/// at fractions (0, 0.5, 1, 1.5...), which rounding would show as "0, 1, 1, 2".
+pub fn whole_number(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0}")
+    } else {
+        String::new()
+    }
+}
+
 fn cut(label: &str) -> String {
     if label.chars().count() <= MAX_LABEL_CHARS {
         return label.to_string();
@@ -275,6 +285,24 @@ mod tests {
         )
         .unwrap();
         assert!(svg.contains("<svg") && svg.contains("40%"), "{svg}");
+        // A count axis shows each whole number once, never a rounded fraction (0.5 shown
+        // as a second "0").
+        let svg = bars(
+            "Overrides",
+            "overrides",
+            &[("a".into(), 2.0), ("b".into(), 1.0)],
+            &whole_number,
+        )
+        .unwrap();
+        let texts: Vec<&str> = svg
+            .split("<text")
+            .skip(1)
+            .filter_map(|t| Some(t.split_once('>')?.1.split("</text>").next()?.trim()))
+            .collect();
+        assert_eq!(texts.iter().filter(|t| **t == "0").count(), 1, "{texts:?}");
+        assert!(texts.contains(&"1") && texts.contains(&"2"), "{texts:?}");
+        assert_eq!(whole_number(0.5), "");
+        assert_eq!(whole_number(3.0), "3");
         assert!(bars("Empty", "", &[], &|v| v.to_string())
             .unwrap()
             .contains("no data"));

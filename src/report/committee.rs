@@ -137,7 +137,7 @@ fn override_charts(report: &Report, version: &str) -> Result<String, ChartError>
         "Override reasons chosen",
         "overrides",
         &reasons,
-        &|v| format!("{v:.0}"),
+        &charts::whole_number,
     )?);
     Ok(out)
 }
