@@ -339,3 +339,32 @@ fn an_order_not_received_as_sent_gets_no_update() {
     let detail = card.detail.as_deref().unwrap_or_default();
     assert!(detail.contains("Change the order in the EHR"), "{detail}");
 }
+
+/// The service's own path (the pipeline's gather, as a hook call runs it): the request body
+/// moves into the record, so the update carries the order as sent.
+#[tokio::test]
+async fn the_service_path_gives_the_update_the_order_as_sent() {
+    use jak_sle_cds::config::Config;
+    use jak_sle_cds::server::pipeline::Pipeline;
+    let kb = Knowledge::embedded().expect("knowledge");
+    let pipeline = Pipeline::new(&Config::default(), kb).expect("pipeline");
+    let service = pipeline.catalog().get("jak-sle-monitor").expect("service");
+    let text = std::fs::read_to_string(dir().join("stop-egfr-29.json")).expect("fixture");
+    let mut req = HookRequest::from_body(text.into()).expect("request");
+    let response = pipeline
+        .evaluate(service, &mut req, today())
+        .await
+        .expect("evaluated")
+        .response;
+    let update = response
+        .cards
+        .iter()
+        .flat_map(|c| &c.suggestions)
+        .flat_map(|s| &s.actions)
+        .find(|a| a.action_type == ActionType::Update)
+        .and_then(|a| a.resource.as_ref())
+        .expect("an update of the active order");
+    let id = update["id"].as_str().expect("id");
+    assert_eq!(update["note"], orders_as_sent("stop-egfr-29")[id]["note"]);
+    assert_eq!(update["dispenseRequest"]["numberOfRepeatsAllowed"], 2);
+}
