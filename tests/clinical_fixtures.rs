@@ -395,6 +395,83 @@ fn a_fail_safe_card_names_each_missing_item_once() {
     }
 }
 
+/// When the labs could not be obtained, the pre-treatment card does not claim a result is
+/// absent ("No IGRA or TST within 12 months"): it says the result is not known, and still asks
+/// for the test.
+#[test]
+fn results_that_could_not_be_obtained_are_not_known_not_absent() {
+    let kb = Knowledge::embedded().expect("knowledge");
+    let (resp, _) = evaluate("failsafe-labs-unavailable", &kb);
+    let c = card_by_topic(&resp, "jaki-pre-treatment-screening");
+    let detail = c.detail.as_deref().unwrap_or("");
+    for absent in ["No IGRA", "No HBsAg", "No blood count", "No eGFR"] {
+        assert!(!detail.contains(absent), "{absent}: {detail}");
+    }
+    for unknown in [
+        "TB screening not known",
+        "Blood count not known",
+        "eGFR not known",
+    ] {
+        assert!(detail.contains(unknown), "{unknown}: {detail}");
+    }
+    // With the labs obtained and none found, the card says they are absent.
+    let (resp, _) = evaluate("failsafe-cbc-missing", &kb);
+    let c = card_by_topic(&resp, "jaki-pre-treatment-screening");
+    assert!(c.detail.as_deref().unwrap_or("").contains("No blood count"));
+}
+
+/// "Not tried" only when the therapy is not on record; one on record but too recent to judge
+/// is "not taken long enough".
+#[test]
+fn untried_and_too_recent_therapies_are_told_apart() {
+    let kb = Knowledge::embedded().expect("knowledge");
+    for (name, want, not) in [
+        (
+            "bar-belimumab-untried",
+            "belimumab or anifrolumab not tried",
+            "long enough",
+        ),
+        (
+            "v2-rituximab-23-weeks",
+            "rituximab not taken long enough to judge a response",
+            "rituximab not tried",
+        ),
+    ] {
+        let (resp, _) = evaluate(name, &kb);
+        let c = card_by_topic(&resp, "jaki-sle-not-recommended");
+        let detail = c.detail.as_deref().unwrap_or("");
+        assert!(detail.contains(want), "{name}: {detail}");
+        assert!(!detail.contains(not), "{name}: {detail}");
+    }
+}
+
+/// A value the reason already states is not repeated with its fact (only the date is added),
+/// and breast-feeding gets its own wording for the compatible options.
+#[test]
+fn a_reason_states_its_value_once_and_breast_feeding_has_its_own_options() {
+    let kb = Knowledge::embedded().expect("knowledge");
+    let (resp, _) = evaluate("contra-alc-low", &kb);
+    let c = card_by_topic(&resp, "jaki-sle-contraindicated");
+    let why = c
+        .detail
+        .as_deref()
+        .unwrap_or("")
+        .lines()
+        .find(|l| l.contains("Lymphocytes"))
+        .expect("the lymphocyte line")
+        .to_string();
+    assert_eq!(why.matches("0.4").count(), 1, "{why}");
+    assert!(why.contains("2026-10-15"), "{why}");
+    let (resp, _) = evaluate("v2-breastfeeding", &kb);
+    let text: String = resp
+        .cards
+        .iter()
+        .map(|c| c.detail.as_deref().unwrap_or(""))
+        .collect();
+    assert!(text.contains("compatible with breast-feeding"), "{text}");
+    assert!(!text.contains("pregnancy-compatible"), "{text}");
+}
+
 /// Latent TB whose regimen is being taken is an info line naming the regimen (knowledge.md 2,
 /// 4.6), not "treat latent TB" and not "positive TB test: confirm".
 #[test]

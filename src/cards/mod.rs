@@ -133,7 +133,11 @@ pub use crate::rules::fact_line;
 pub fn with_facts(text: &str, facts: &[FactSource]) -> String {
     let mut shown: Vec<String> = Vec::new();
     for f in facts {
-        let l = fact_line(f);
+        let l = if states_value_of(text, &f.what) {
+            date_of(f)
+        } else {
+            fact_line(f)
+        };
         if !shown.contains(&l) {
             shown.push(l);
         }
@@ -151,6 +155,32 @@ pub fn with_facts(text: &str, facts: &[FactSource]) -> String {
         text.to_string()
     } else {
         format!("{text} ({})", shown.join("; "))
+    }
+}
+
+/// True when `text` already gives the value of the fact `what` ("Lymphocytes 0.4 x10³/µL,
+/// below 0.5" for the fact "ALC 0.4 x10^3/uL"): the card then adds only the fact's date, not
+/// the value a second time.
+pub fn states_value_of(text: &str, what: &str) -> bool {
+    let number = |t: &&str| t.starts_with(|c: char| c.is_ascii_digit());
+    let tokens = |s: &str| -> Vec<String> {
+        s.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .map(|t| t.trim_end_matches('.').to_string())
+            .filter(|t| !t.is_empty())
+            .collect()
+    };
+    let Some(value) = what.split_whitespace().find(number) else {
+        return false;
+    };
+    let value = value.trim_end_matches([',', ';', ')']);
+    tokens(text).iter().any(|t| t == value)
+}
+
+/// The fact's date as the card shows it ("2026-10-15", "no date").
+pub fn date_of(f: &FactSource) -> String {
+    match f.date {
+        Some(d) => d.format("%Y-%m-%d").to_string(),
+        None => "no date".to_string(),
     }
 }
 

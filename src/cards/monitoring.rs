@@ -132,7 +132,13 @@ fn start_line(t: &ActiveTherapy) -> String {
 fn findings_section(out: &mut String, findings: &[Finding]) {
     for f in findings {
         out.push_str(&format!("- {}", f.text));
-        let facts: Vec<String> = unique(f.facts.iter().map(clinical));
+        let facts: Vec<String> = unique(f.facts.iter().map(|fact| {
+            if super::states_value_of(&f.text, &fact.what) {
+                super::date_of(fact)
+            } else {
+                clinical(fact)
+            }
+        }));
         if !facts.is_empty() {
             out.push_str(&format!(" ({})", facts.join("; ")));
         }

@@ -124,6 +124,36 @@ fn line(item: &PreTreatmentItem, agent: &str) -> String {
     }
 }
 
+/// An item that says a result is absent, when the data that would hold it could not be
+/// obtained: "not known", never "no result on record" (the service did not see the record).
+fn not_obtained(item: &PreTreatmentItem, unavailable: &[String]) -> Option<String> {
+    use PreTreatmentItem::*;
+    let (key, what, todo) = match item {
+        TbScreening { .. } => (
+            "labs",
+            "TB screening",
+            "screen for tuberculosis first".to_string(),
+        ),
+        HepatitisScreening { .. } => (
+            "labs",
+            "Hepatitis B and C serology",
+            "screen for hepatitis B and C first".to_string(),
+        ),
+        Cbc { .. } => ("labs", "Blood count", "order a CBC".to_string()),
+        Creatinine { .. } => ("labs", "eGFR", "order a creatinine".to_string()),
+        PregnancyTest { .. } => {
+            let l = line(item, "");
+            let todo = l.split_once(": ").map(|(_, t)| t.to_string())?;
+            ("status", "Pregnancy test", todo)
+        }
+        _ => return None,
+    };
+    unavailable
+        .iter()
+        .any(|k| k == key)
+        .then(|| format!("{what} not known (results could not be obtained): {todo}"))
+}
+
 fn class_name(c: CoTherapyClass) -> &'static str {
     match c {
         CoTherapyClass::JakInhibitor => "JAK inhibitor",
@@ -153,7 +183,9 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Option<Card> {
     section(
         &mut detail,
         "To do",
-        d.pretreatment.iter().map(|i| line(i, agent)),
+        d.pretreatment
+            .iter()
+            .map(|i| not_obtained(i, &rc.facts.unavailable).unwrap_or_else(|| line(i, agent))),
     );
     let ev = evidence(kb, &[], &[Cite::Eular2023], d.agent);
     section(&mut detail, EVIDENCE_HEADING, ev.bullets);

@@ -4,8 +4,8 @@ use std::fmt::Write;
 
 use crate::cds::{Action, ActionType, CdsResponse};
 
-/// "delete MedicationRequest/x", "create ServiceRequest (IGRA ...)", "update MedicationRequest/x
-/// (dose 2 mg)".
+/// "delete MedicationRequest/x", "create ServiceRequest: Order IGRA", "update
+/// MedicationRequest/x (status on-hold): Put the baricitinib order on hold".
 fn action_line(a: &Action) -> String {
     let r = a.resource.as_ref();
     let rtype = r
@@ -14,19 +14,13 @@ fn action_line(a: &Action) -> String {
     match a.action_type {
         ActionType::Delete => format!("delete {}", a.resource_id.as_deref().unwrap_or("?")),
         ActionType::Create => format!("create {rtype}: {}", a.description),
+        // What the update does, as the service wrote it ("Put the baricitinib order on
+        // hold", "Change the draft order to baricitinib 2 mg once daily"): a dose read back
+        // from the resource would be the order's tablets for a status update.
         ActionType::Update => {
             let id = r.and_then(|r| r["id"].as_str()).unwrap_or("?");
-            let dose = r
-                .and_then(|r| {
-                    r["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"].as_f64()
-                })
-                .or_else(|| {
-                    r.and_then(|r| r["dosageInstruction"][0]["doseQuantity"]["value"].as_f64())
-                });
-            match dose {
-                Some(mg) => format!("update {rtype}/{id}: dose {mg} mg"),
-                None => format!("update {rtype}/{id}"),
-            }
+            let status = r.and_then(|r| r["status"].as_str()).unwrap_or("?");
+            format!("update {rtype}/{id} (status {status}): {}", a.description)
         }
     }
 }
@@ -110,9 +104,9 @@ mod tests {
                     },
                     Action {
                         action_type: ActionType::Update,
-                        description: "u".into(),
+                        description: "Change the draft order to baricitinib 2 mg".into(),
                         resource: Some(
-                            serde_json::json!({"resourceType": "MedicationRequest", "id": "a",
+                            serde_json::json!({"resourceType": "MedicationRequest", "id": "a", "status": "draft",
                             "dosageInstruction": [{"doseAndRate": [{"doseQuantity": {"value": 2}}]}]}),
                         ),
                         resource_id: None,
@@ -130,7 +124,9 @@ mod tests {
         });
         assert!(text.contains("-> delete MedicationRequest/a"), "{text}");
         assert!(
-            text.contains("-> update MedicationRequest/a: dose 2 mg"),
+            text.contains(
+                "-> update MedicationRequest/a (status draft): Change the draft order to baricitinib 2 mg"
+            ),
             "{text}"
         );
         assert!(text.contains("suggestion: Change (recommended)"), "{text}");

@@ -118,9 +118,13 @@ pub fn propose(i: &Input, verdict: &Verdict, evidence: &AgentEvidence) -> Vec<Al
             }
             if verdict.has(ReasonCode::Pregnancy) || verdict.has(ReasonCode::Breastfeeding) {
                 out.extend(med("hydroxychloroquine", "hydroxychloroquine"));
-                out.push(named(
-                    "No JAK inhibitor: pregnancy-compatible options (hydroxychloroquine, azathioprine, tacrolimus) with the specialist",
-                ));
+                // The same three are compatible with breast-feeding (knowledge.md 4.1 names
+                // them for both); the card says which the patient needs.
+                out.push(named(if verdict.has(ReasonCode::Pregnancy) {
+                    "No JAK inhibitor: pregnancy-compatible options (hydroxychloroquine, azathioprine, tacrolimus) with the specialist"
+                } else {
+                    "No JAK inhibitor: options compatible with breast-feeding (hydroxychloroquine, azathioprine, tacrolimus) with the specialist"
+                }));
             }
             if verdict.has(ReasonCode::ActiveHepatitis) {
                 out.push(named("Hepatology referral"));

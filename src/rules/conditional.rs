@@ -16,7 +16,7 @@ pub fn data_blockers(facts: &PatientFacts, kb: &Knowledge) -> Vec<Reason> {
         out.push(Reason::new(
             ReasonCode::UnreadableData,
             format!(
-                "{} resource(s) could not be read; a contraindication cannot be excluded",
+                "{} record(s) could not be read; a contraindication cannot be excluded",
                 facts.unreadable_relevant
             ),
             vec![],
@@ -104,7 +104,7 @@ pub fn missing_data(facts: &PatientFacts, kb: &Knowledge) -> Vec<String> {
     let total = facts.unreadable_total.max(facts.unreadable_relevant);
     if total > 0 {
         out.push(format!(
-            "{total} resource(s) could not be read ({} of a type that can hold a contraindication)",
+            "{total} record(s) could not be read ({} of a kind that can show a contraindication)",
             facts.unreadable_relevant
         ));
     }

@@ -93,7 +93,28 @@ impl BarAssessment {
     pub fn unmet_reasons(&self) -> Vec<Reason> {
         let mut out = Vec::new();
         if !self.untried.is_empty() {
-            let missing: Vec<String> = self.untried.iter().map(|r| requirement_name(r)).collect();
+            // "not tried" when no record of the requirement's therapies; "not taken long
+            // enough" when one is on record but too recent (or undated) to judge a response.
+            let (short, never): (Vec<&[Therapy]>, Vec<&[Therapy]>) = self
+                .untried
+                .iter()
+                .partition(|r| self.tried.iter().any(|(t, _)| r.contains(t)));
+            let name_all = |rs: &[&[Therapy]]| -> String {
+                rs.iter()
+                    .map(|r| requirement_name(r))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let mut missing = Vec::new();
+            if !never.is_empty() {
+                missing.push(format!("{} not tried", name_all(&never)));
+            }
+            if !short.is_empty() {
+                missing.push(format!(
+                    "{} not taken long enough to judge a response",
+                    name_all(&short)
+                ));
+            }
             let on_record: Vec<String> =
                 self.tried.iter().map(|(t, e)| tried_line(*t, e)).collect();
             let tried = if on_record.is_empty() {
@@ -104,8 +125,8 @@ impl BarAssessment {
             out.push(Reason::new(
                 ReasonCode::StandardTherapiesNotExhausted,
                 format!(
-                    "Standard therapies not exhausted: {} not tried long enough{tried}",
-                    missing.join(", ")
+                    "Standard therapies not exhausted: {}{tried}",
+                    missing.join("; ")
                 ),
                 self.tried_facts(),
             ));
