@@ -330,7 +330,7 @@ fn an_unclear_status_is_named_never_listed_as_checked() {
         let detail = c.detail.as_deref().unwrap_or("");
         let checked = detail
             .lines()
-            .find(|l| l.starts_with("- No VTE"))
+            .find(|l| l.starts_with("- None recorded: VTE"))
             .expect("checked line");
         assert!(!checked.contains(word), "{name}: {checked}");
         assert!(
@@ -470,6 +470,34 @@ fn a_reason_states_its_value_once_and_breast_feeding_has_its_own_options() {
         .collect();
     assert!(text.contains("compatible with breast-feeding"), "{text}");
     assert!(!text.contains("pregnancy-compatible"), "{text}");
+}
+
+/// The permissive card does not reassure where another card raises the point: no "TB
+/// screening negative" when latent TB is recorded, no "active nephritis" among the checked
+/// items when a raised UPCR has no nephritis diagnosis.
+#[test]
+fn the_permissive_card_does_not_reassure_on_what_another_card_raises() {
+    let kb = Knowledge::embedded().expect("knowledge");
+    let (resp, _) = evaluate("pre-latent-tb", &kb);
+    let c = card_by_topic(&resp, "jaki-sle-conditional");
+    let detail = c.detail.as_deref().unwrap_or("");
+    assert!(!detail.contains("TB screening negative"), "{detail}");
+    let (resp, _) = evaluate("v2-upcr-without-nephritis", &kb);
+    let c = card_by_topic(&resp, "jaki-sle-conditional");
+    let detail = c.detail.as_deref().unwrap_or("");
+    let checked = detail
+        .lines()
+        .find(|l| l.starts_with("- None recorded:"))
+        .expect("checked line");
+    assert!(!checked.contains("nephritis"), "{checked}");
+    assert!(detail.contains("Active nephritis not excluded"), "{detail}");
+    // Elsewhere both stay.
+    let (resp, _) = evaluate("v2-pregnancy-test-missing", &kb);
+    let detail = card_by_topic(&resp, "jaki-sle-conditional")
+        .detail
+        .clone()
+        .unwrap_or_default();
+    assert!(detail.contains("TB screening negative") && detail.contains("active nephritis"));
 }
 
 /// Latent TB whose regimen is being taken is an info line naming the regimen (knowledge.md 2,

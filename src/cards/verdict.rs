@@ -14,7 +14,7 @@ use crate::cds::{Card, Coding, Indicator, Suggestion};
 use crate::facts::{Agent, PatientFacts};
 use crate::knowledge::evidence::{Cite, Figure};
 use crate::rules::alternatives::Take;
-use crate::rules::{AgentEvidence, Decision, ReasonCode, VerdictKind};
+use crate::rules::{AgentEvidence, Decision, PreTreatmentItem, ReasonCode, VerdictKind};
 
 /// The reminder of a not-recommended card (knowledge.md 4.2).
 pub const ADHERENCE: &str =
@@ -207,7 +207,11 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Card {
     let mut detail = format!("**{advice}**\n");
     section(&mut detail, "Why", why_lines(d));
     if d.verdict.kind == VerdictKind::Conditional {
-        section(&mut detail, "Checked", checked_lines(rc.facts));
+        section(
+            &mut detail,
+            "Checked",
+            checked_lines(rc.facts, &d.pretreatment),
+        );
         section(&mut detail, "Conditions", d.conditions.iter().cloned());
     }
     let mut options: Vec<String> = d
@@ -276,7 +280,7 @@ fn unclear_statuses(facts: &PatientFacts) -> Vec<&'static str> {
 /// What the permissive verdict rests on (4.3: never "nothing contraindicates it" without it).
 /// Only what was actually checked is listed: an unclear status is named as such, and
 /// hepatitis without any screening result is "none recorded", not "no hepatitis".
-fn checked_lines(facts: &PatientFacts) -> Vec<String> {
+fn checked_lines(facts: &PatientFacts, pretreatment: &[PreTreatmentItem]) -> Vec<String> {
     let r = &facts.risk;
     let h = &r.hepatitis;
     let screened = h.hbsag.is_some() && h.anti_hbc.is_some() && h.hcv_antibody.is_some();
@@ -299,12 +303,26 @@ fn checked_lines(facts: &PatientFacts) -> Vec<String> {
     } else {
         "hepatitis recorded (screening incomplete)"
     });
-    no.extend(["severe liver disease", "active nephritis", "CNS lupus"]);
+    no.push("severe liver disease");
+    // A raised UPCR without a nephritis diagnosis: nephritis is not excluded (the
+    // pre-treatment card asks to exclude it).
+    let upcr = pretreatment
+        .iter()
+        .any(|p| matches!(p, PreTreatmentItem::UpcrWithoutNephritis { .. }));
+    if !upcr {
+        no.push("active nephritis");
+    }
+    no.push("CNS lupus");
     let last = no.pop().unwrap_or_default();
+    // What the record shows, not a statement about the patient; "cut-offs": the eGFR may still
+    // call for the lower dose (the Dose line says so).
     let mut out = vec![format!(
-        "No {} or {last}; eGFR and blood counts in range",
+        "None recorded: {} or {last}; eGFR and blood counts above the labels' cut-offs",
         no.join(", ")
     )];
+    if upcr {
+        out.push("Active nephritis not excluded: see the pre-treatment card".to_string());
+    }
     let unclear = unclear_statuses(facts);
     if !unclear.is_empty() {
         out.push(format!(

@@ -183,10 +183,14 @@ pub fn conditions(i: &Input, dose_card: bool) -> Vec<String> {
             out.push(dose);
         }
     }
+    // A negative test is no reassurance when latent TB is recorded (the pre-treatment card
+    // says what to do about it).
+    let latent_tb =
+        !facts.latent_tb_untreated.is_empty() || !facts.latent_tb_on_treatment.is_empty();
     if let Some(s) = facts
         .tb_screening
         .as_ref()
-        .filter(|s| s.result == TbTestResult::Negative)
+        .filter(|s| s.result == TbTestResult::Negative && !latent_tb)
     {
         out.push(format!(
             "TB screening negative ({}); counsel on herpes zoster",
