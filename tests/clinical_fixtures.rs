@@ -299,6 +299,15 @@ fn v2_fixtures_name_their_reason() {
     );
 }
 
+/// The detail of the card with `topic` of a fixture's response.
+fn detail_of(name: &str, topic: &str, kb: &Knowledge) -> String {
+    let (resp, _) = evaluate(name, kb);
+    card_by_topic(&resp, topic)
+        .detail
+        .clone()
+        .unwrap_or_default()
+}
+
 fn card_by_topic<'a>(resp: &'a CdsResponse, topic: &str) -> &'a Card {
     resp.cards
         .iter()
@@ -401,9 +410,11 @@ fn a_fail_safe_card_names_each_missing_item_once() {
 #[test]
 fn results_that_could_not_be_obtained_are_not_known_not_absent() {
     let kb = Knowledge::embedded().expect("knowledge");
-    let (resp, _) = evaluate("failsafe-labs-unavailable", &kb);
-    let c = card_by_topic(&resp, "jaki-pre-treatment-screening");
-    let detail = c.detail.as_deref().unwrap_or("");
+    let detail = detail_of(
+        "failsafe-labs-unavailable",
+        "jaki-pre-treatment-screening",
+        &kb,
+    );
     for absent in ["No IGRA", "No HBsAg", "No blood count", "No eGFR"] {
         assert!(!detail.contains(absent), "{absent}: {detail}");
     }
@@ -415,9 +426,8 @@ fn results_that_could_not_be_obtained_are_not_known_not_absent() {
         assert!(detail.contains(unknown), "{unknown}: {detail}");
     }
     // With the labs obtained and none found, the card says they are absent.
-    let (resp, _) = evaluate("failsafe-cbc-missing", &kb);
-    let c = card_by_topic(&resp, "jaki-pre-treatment-screening");
-    assert!(c.detail.as_deref().unwrap_or("").contains("No blood count"));
+    let detail = detail_of("failsafe-cbc-missing", "jaki-pre-treatment-screening", &kb);
+    assert!(detail.contains("No blood count"), "{detail}");
 }
 
 /// "Not tried" only when the therapy is not on record; one on record but too recent to judge
@@ -437,9 +447,7 @@ fn untried_and_too_recent_therapies_are_told_apart() {
             "rituximab not tried",
         ),
     ] {
-        let (resp, _) = evaluate(name, &kb);
-        let c = card_by_topic(&resp, "jaki-sle-not-recommended");
-        let detail = c.detail.as_deref().unwrap_or("");
+        let detail = detail_of(name, "jaki-sle-not-recommended", &kb);
         assert!(detail.contains(want), "{name}: {detail}");
         assert!(!detail.contains(not), "{name}: {detail}");
     }
@@ -450,12 +458,7 @@ fn untried_and_too_recent_therapies_are_told_apart() {
 #[test]
 fn a_reason_states_its_value_once_and_breast_feeding_has_its_own_options() {
     let kb = Knowledge::embedded().expect("knowledge");
-    let (resp, _) = evaluate("contra-alc-low", &kb);
-    let c = card_by_topic(&resp, "jaki-sle-contraindicated");
-    let why = c
-        .detail
-        .as_deref()
-        .unwrap_or("")
+    let why = detail_of("contra-alc-low", "jaki-sle-contraindicated", &kb)
         .lines()
         .find(|l| l.contains("Lymphocytes"))
         .expect("the lymphocyte line")
@@ -478,13 +481,9 @@ fn a_reason_states_its_value_once_and_breast_feeding_has_its_own_options() {
 #[test]
 fn the_permissive_card_does_not_reassure_on_what_another_card_raises() {
     let kb = Knowledge::embedded().expect("knowledge");
-    let (resp, _) = evaluate("pre-latent-tb", &kb);
-    let c = card_by_topic(&resp, "jaki-sle-conditional");
-    let detail = c.detail.as_deref().unwrap_or("");
+    let detail = detail_of("pre-latent-tb", "jaki-sle-conditional", &kb);
     assert!(!detail.contains("TB screening negative"), "{detail}");
-    let (resp, _) = evaluate("v2-upcr-without-nephritis", &kb);
-    let c = card_by_topic(&resp, "jaki-sle-conditional");
-    let detail = c.detail.as_deref().unwrap_or("");
+    let detail = detail_of("v2-upcr-without-nephritis", "jaki-sle-conditional", &kb);
     let checked = detail
         .lines()
         .find(|l| l.starts_with("- None recorded:"))
