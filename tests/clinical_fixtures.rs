@@ -499,6 +499,30 @@ fn the_permissive_card_does_not_reassure_on_what_another_card_raises() {
     assert!(detail.contains("TB screening negative") && detail.contains("active nephritis"));
 }
 
+/// Beside a verdict against the order, the dose card is what to give if the order is kept:
+/// it says so and its change is not the recommended suggestion; beside a permissive verdict it
+/// is the advice.
+#[test]
+fn a_dose_beside_advice_against_the_order_is_for_if_it_is_kept() {
+    let kb = Knowledge::embedded().expect("knowledge");
+    for (name, against) in [
+        ("v2-risk-not-recommended", true),
+        ("v2-tofacitinib-egfr-50", true),
+        ("v2-age-65", false),
+    ] {
+        let (resp, _) = evaluate(name, &kb);
+        let c = card_by_topic(&resp, "jaki-dose-adjustment");
+        assert_eq!(
+            c.summary.contains("if kept"),
+            against,
+            "{name}: {}",
+            c.summary
+        );
+        let recommended = c.suggestions.iter().any(|s| s.is_recommended == Some(true));
+        assert_eq!(recommended, !against, "{name}");
+    }
+}
+
 /// Latent TB whose regimen is being taken is an info line naming the regimen (knowledge.md 2,
 /// 4.6), not "treat latent TB" and not "positive TB test: confirm".
 #[test]

@@ -11,7 +11,7 @@ use crate::cds::card::SelectionBehavior;
 use crate::cds::{Card, Indicator};
 use crate::facts::{Agent, DoseReading};
 use crate::knowledge::evidence::{Cite, Figure};
-use crate::rules::{num, Decision, DoseAdviceKind, ReasonCode};
+use crate::rules::{num, Decision, DoseAdviceKind, ReasonCode, VerdictKind};
 
 /// The ordered dose as text: "4 mg/day (2 mg twice daily)".
 pub fn ordered_text(dose: &DoseReading) -> String {
@@ -60,10 +60,26 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Option<Card> {
             format!("{name}: {target} advised (ordered dose above the usual)")
         }
     };
-    let mut detail = format!(
-        "**Change {agent} to {target}.** Ordered: {}.\n",
-        ordered_text(&advice.ordered)
-    );
+    // Beside a verdict against the order (remove it, or take another agent), the dose is
+    // what to give if the prescriber keeps the order anyway: said so, and not recommended.
+    let against = d.verdict.kind == VerdictKind::NotRecommended;
+    let summary = if against {
+        summary.replacen(": ", ": if kept, ", 1)
+    } else {
+        summary
+    };
+    let mut detail = if against {
+        format!(
+            "**If {agent} is kept despite the advice against it: change it to {target}.** \
+             Ordered: {}.\n",
+            ordered_text(&advice.ordered)
+        )
+    } else {
+        format!(
+            "**Change {agent} to {target}.** Ordered: {}.\n",
+            ordered_text(&advice.ordered)
+        )
+    };
     let mut lines: Vec<String> = advice
         .reduce_reasons
         .iter()
@@ -140,7 +156,7 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Option<Card> {
         format!("Change to {agent} {target} ({why_short})")
     };
     let suggestions = update_dose(rc.order.draft, agent, ingredient, &advice.target)
-        .map(|a| vec![suggestion(label, true, vec![a])])
+        .map(|a| vec![suggestion(label, !against, vec![a])])
         .unwrap_or_default();
     Some(build(CardSpec {
         topic: Topic::DoseAdjustment,
