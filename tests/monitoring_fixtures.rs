@@ -368,3 +368,23 @@ async fn the_service_path_gives_the_update_the_order_as_sent() {
     assert_eq!(update["note"], orders_as_sent("stop-egfr-29")[id]["note"]);
     assert_eq!(update["dispenseRequest"]["numberOfRepeatsAllowed"], 2);
 }
+
+/// A dose step on a monitoring card shows its source: for baricitinib the EU SmPC (age 65 and
+/// the risk factors are not steps of the US label), whose renal step uses creatinine clearance.
+#[test]
+fn monitoring_dose_steps_cite_the_label_that_has_them() {
+    let kb = Knowledge::embedded().expect("knowledge");
+    for name in ["dose-age-65", "dose-egfr-31"] {
+        let resp = evaluate(name, &kb);
+        let card = resp.cards.first().expect("the dose card");
+        let detail = card.detail.as_deref().unwrap_or_default();
+        assert!(detail.contains("Olumiant EU SmPC"), "{name}: {detail}");
+        assert!(detail.contains("ema.europa.eu"), "{name}: {detail}");
+    }
+    let resp = evaluate("dose-egfr-31", &kb);
+    let detail = resp.cards[0].detail.as_deref().unwrap_or_default();
+    assert!(
+        detail.contains("The EU renal step uses creatinine clearance"),
+        "{detail}"
+    );
+}

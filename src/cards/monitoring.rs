@@ -11,12 +11,13 @@ use serde_json::json;
 use super::actions::{
     create_coded_lab, create_zoster_recommendation, suggestion, update_dose, Parties,
 };
-use super::{drug, override_reason, summary, unique, TOPIC_SYSTEM};
+use super::links::{evidence, EVIDENCE_HEADING};
+use super::{drug, override_reason, section, summary, unique, TOPIC_SYSTEM};
 use crate::cds::card::SelectionBehavior;
 use crate::cds::{Action, ActionType, Card, Coding, Indicator, Link, Source, Suggestion};
 use crate::facts::therapy::ActiveTherapy;
 use crate::facts::{Agent, FactSource};
-use crate::knowledge::evidence::Cite;
+use crate::knowledge::evidence::{Cite, Figure};
 use crate::knowledge::Knowledge;
 use crate::rules::monitoring::{Finding, FindingCode, Review, TherapyReview};
 use crate::rules::num;
@@ -308,12 +309,23 @@ fn dose_card(kb: &Knowledge, r: &TherapyReview) -> Option<Card> {
     );
     findings_section(&mut detail, &change.reasons);
     detail.push_str(&format!("\n{}.\n", start_line(t)));
-    if change.reasons.iter().any(|f| f.short.starts_with("eGFR")) {
+    if t.agent == Agent::Baricitinib && change.reasons.iter().any(|f| f.short.starts_with("eGFR")) {
         detail.push_str(
-            "\nThe label's renal step uses creatinine clearance; this service uses eGFR.\n",
+            "\nThe EU renal step uses creatinine clearance; eGFR is used here, as in the US label.\n",
         );
     }
     not_received_line(&mut detail, t);
+    // The dose steps come from the agent's label (for baricitinib the EU SmPC: age 65 and
+    // the risk factors are not steps of the US label): its figure and link, as the order
+    // services' dose card gives them.
+    let (figures, cites) = match t.agent {
+        Agent::Baricitinib => (vec![Figure::OlumiantSmpcDose], vec![Cite::OlumiantSmpc]),
+        Agent::Upadacitinib => (vec![Figure::RinvoqDose], Vec::new()),
+        Agent::Tofacitinib => (vec![Figure::XeljanzDose], Vec::new()),
+        _ => (Vec::new(), Vec::new()),
+    };
+    let ev = evidence(kb, &figures, &cites, t.agent);
+    section(&mut detail, EVIDENCE_HEADING, ev.bullets);
     let suggestions = t
         .order
         .as_ref()
@@ -334,7 +346,7 @@ fn dose_card(kb: &Knowledge, r: &TherapyReview) -> Option<Card> {
             )]
         })
         .unwrap_or_default();
-    Some(card(
+    let mut dose = card(
         kb,
         t.agent,
         Parts {
@@ -355,7 +367,13 @@ fn dose_card(kb: &Knowledge, r: &TherapyReview) -> Option<Card> {
                 override_reason("record-incorrect", "Record incorrect"),
             ],
         },
-    ))
+    );
+    for l in ev.links {
+        if !dose.links.iter().any(|o| o.url == l.url) {
+            dose.links.push(l);
+        }
+    }
+    Some(dose)
 }
 
 /// The one monitoring-due card of the response.
