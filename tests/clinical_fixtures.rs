@@ -523,6 +523,41 @@ fn a_dose_beside_advice_against_the_order_is_for_if_it_is_kept() {
     }
 }
 
+/// A "do not start" card never says how to start ("use only if no suitable alternative, at
+/// the lower dose"), and a risk factor resting on the record of a reason is said once.
+#[test]
+fn a_do_not_start_card_gives_no_way_to_start_and_names_each_record_once() {
+    let kb = Knowledge::embedded().expect("knowledge");
+    let mut contraindicated = 0;
+    for name in expected().keys() {
+        let (resp, _) = evaluate(name, &kb);
+        for c in resp
+            .cards
+            .iter()
+            .filter(|c| c.topic() == Some("jaki-sle-contraindicated"))
+        {
+            contraindicated += 1;
+            let detail = c.detail.as_deref().unwrap_or("");
+            assert!(
+                !detail.contains("use only if no suitable alternative"),
+                "{name}: {detail}"
+            );
+        }
+    }
+    assert!(
+        contraindicated >= 10,
+        "only {contraindicated} contraindicated cards"
+    );
+    let detail = detail_of("v2-arterial-thrombosis", "jaki-sle-contraindicated", &kb);
+    assert_eq!(
+        detail
+            .matches("Embolism and thrombosis of arteries")
+            .count(),
+        1,
+        "{detail}"
+    );
+}
+
 /// Latent TB whose regimen is being taken is an info line naming the regimen (knowledge.md 2,
 /// 4.6), not "treat latent TB" and not "positive TB test: confirm".
 #[test]

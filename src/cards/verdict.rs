@@ -122,7 +122,22 @@ fn risk_names(d: &Decision) -> Vec<String> {
 
 /// The boxed-warning lines of 4.3b (class information for deucravacitinib).
 fn risk_lines(d: &Decision) -> Vec<String> {
-    if d.risk.is_empty() {
+    // A risk factor resting on the same record as a reason of the verdict is said once, as
+    // that reason (an arterial thrombosis is the thrombosis reason, not also "cardiovascular
+    // disease").
+    let in_reasons = |r: &crate::rules::Reason| {
+        !r.facts.is_empty()
+            && r.facts
+                .iter()
+                .all(|f| d.verdict.reasons.iter().any(|v| v.facts.contains(f)))
+    };
+    let risk: Vec<String> = d
+        .risk
+        .iter()
+        .filter(|r| !in_reasons(r))
+        .map(|r| with_facts(&r.text, &r.facts))
+        .collect();
+    if risk.is_empty() {
         return Vec::new();
     }
     let whose = if d.agent == Agent::Deucravacitinib {
@@ -130,17 +145,15 @@ fn risk_lines(d: &Decision) -> Vec<String> {
     } else {
         "US labels, 2021-22"
     };
-    vec![
-        format!(
-            "Boxed-warning risk factors: {}",
-            d.risk
-                .iter()
-                .map(|r| with_facts(&r.text, &r.facts))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
-        format!("Boxed warning ({whose}): serious infections, mortality, malignancy, MACE, thrombosis; EMA 2023: use only if no suitable alternative, at the lower dose"),
-    ]
+    let mut out = vec![format!("Boxed-warning risk factors: {}", risk.join("; "))];
+    // "Use only if no suitable alternative, at the lower dose" is advice for a start; on a
+    // "do not start" card it would read as a way to start.
+    out.push(if d.verdict.kind == VerdictKind::Contraindicated {
+        format!("Boxed warning ({whose}): serious infections, mortality, malignancy, MACE, thrombosis")
+    } else {
+        format!("Boxed warning ({whose}): serious infections, mortality, malignancy, MACE, thrombosis; EMA 2023: use only if no suitable alternative, at the lower dose")
+    });
+    out
 }
 
 pub fn card(d: &Decision, rc: &RenderContext) -> Card {
