@@ -528,21 +528,23 @@ fn a_dose_beside_advice_against_the_order_is_for_if_it_is_kept() {
 #[test]
 fn a_do_not_start_card_gives_no_way_to_start_and_names_each_record_once() {
     let kb = Knowledge::embedded().expect("knowledge");
-    let mut contraindicated = 0;
-    for name in expected().keys() {
-        let (resp, _) = evaluate(name, &kb);
-        for c in resp
-            .cards
-            .iter()
-            .filter(|c| c.topic() == Some("jaki-sle-contraindicated"))
-        {
-            contraindicated += 1;
-            let detail = c.detail.as_deref().unwrap_or("");
-            assert!(
-                !detail.contains("use only if no suitable alternative"),
-                "{name}: {detail}"
-            );
-        }
+    let details: Vec<(String, String)> = expected()
+        .keys()
+        .flat_map(|name| {
+            let (resp, _) = evaluate(name, &kb);
+            resp.cards
+                .into_iter()
+                .filter(|c| c.topic() == Some("jaki-sle-contraindicated"))
+                .map(|c| (name.clone(), c.detail.unwrap_or_default()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let contraindicated = details.len();
+    for (name, detail) in &details {
+        assert!(
+            !detail.contains("use only if no suitable alternative"),
+            "{name}: {detail}"
+        );
     }
     assert!(
         contraindicated >= 10,
