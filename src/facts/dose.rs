@@ -14,11 +14,11 @@ use crate::knowledge::drugs::Strength;
 /// Read the daily dose of an order. `strength` is the product strength (table or text).
 pub fn read(instructions: &[Dosage], strength: Option<Strength>) -> DoseReading {
     let dosage = match instructions {
-        [] => return unknown("no dosageInstruction"),
+        [] => return unknown("no dose on the order"),
         [one] => one,
         many => {
             return unknown(&format!(
-                "{} dosage instructions (split dose or taper): not combined",
+                "{} dose lines (split dose or taper): not added up",
                 many.len()
             ))
         }
@@ -30,7 +30,7 @@ pub fn read(instructions: &[Dosage], strength: Option<Strength>) -> DoseReading 
     let doses_per_day = match dosage.timing.as_ref().map(doses_per_day) {
         Some(Ok(n)) => n,
         Some(Err(reason)) => return unknown(&reason),
-        None => return unknown("no timing (frequency) in the dosage instruction"),
+        None => return unknown("no frequency on the order"),
     };
     DoseReading::Known {
         mg_per_dose,
@@ -72,11 +72,11 @@ const UNIT_DOSE: &[&str] = &[
 fn mg_per_dose(dosage: &Dosage, strength: Option<Strength>) -> Result<f64, String> {
     let q = dosage
         .dose()
-        .ok_or_else(|| "no doseQuantity in the dosage instruction".to_string())?;
+        .ok_or_else(|| "no dose amount on the order".to_string())?;
     let value = q
         .value
         .filter(|v| v.is_finite() && *v > 0.0)
-        .ok_or_else(|| "doseQuantity has no positive value".to_string())?;
+        .ok_or_else(|| "dose amount missing or zero".to_string())?;
     let units: Vec<String> = [q.code.as_deref(), q.unit.as_deref()]
         .into_iter()
         .flatten()
@@ -129,15 +129,15 @@ pub fn doses_per_day(timing: &Timing) -> Result<f64, String> {
             let frequency = r.frequency.unwrap_or(1.0);
             let period = r.period.unwrap_or(1.0);
             if !(frequency.is_finite() && frequency > 0.0 && period.is_finite() && period > 0.0) {
-                return Err("timing frequency/period not positive".into());
+                return Err("frequency not a positive number".into());
             }
             let days = match r.period_unit.as_deref().map(str::trim) {
                 Some("d") => period,
                 Some("h") => period / 24.0,
                 Some("wk") => period * 7.0,
                 Some("min") => period / 1440.0,
-                Some(other) => return Err(format!("timing periodUnit '{other}' not read")),
-                None => return Err("timing period without periodUnit".into()),
+                Some(other) => return Err(format!("frequency per '{other}' not read")),
+                None => return Err("frequency without a time unit".into()),
             };
             return Ok(frequency / days);
         }
@@ -152,11 +152,11 @@ pub fn doses_per_day(timing: &Timing) -> Result<f64, String> {
             return Ok(n);
         }
         return Err(format!(
-            "timing code '{}' not read",
+            "frequency '{}' not read",
             code.label().unwrap_or("?")
         ));
     }
-    Err("no timing (frequency) in the dosage instruction".into())
+    Err("no frequency on the order".into())
 }
 
 /// HL7 timing abbreviations (GTSAbbreviation) and common variants, in doses per day.
@@ -253,9 +253,9 @@ mod tests {
 
     #[test]
     fn unreadable_doses_say_why() {
-        assert!(reason(read(&[], None)).contains("no dosageInstruction"));
+        assert!(reason(read(&[], None)).contains("no dose on the order"));
         let d = dosage(r#"[{"doseAndRate":[{"doseQuantity":{"value":4,"unit":"mg"}}]}]"#);
-        assert!(reason(read(&d, None)).contains("no timing"));
+        assert!(reason(read(&d, None)).contains("no frequency"));
         let d = dosage(
             r#"[{"doseAndRate":[{"doseQuantity":{"value":4,"unit":"puff"}}],"timing":{"code":{"text":"QD"}}}]"#,
         );
@@ -264,7 +264,7 @@ mod tests {
             r#"[{"doseAndRate":[{"doseQuantity":{"value":4,"unit":"mg"}}],"timing":{"code":{"text":"QD"}}},
                 {"doseAndRate":[{"doseQuantity":{"value":2,"unit":"mg"}}],"timing":{"code":{"text":"QD"}}}]"#,
         );
-        assert!(reason(read(&d, None)).contains("2 dosage instructions"));
+        assert!(reason(read(&d, None)).contains("2 dose lines"));
         let d = dosage(
             r#"[{"doseAndRate":[{"doseQuantity":{"value":4,"unit":"mg"}}],"timing":{"code":{"text":"as directed"}}}]"#,
         );

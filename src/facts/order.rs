@@ -73,7 +73,7 @@ pub enum DoseReading {
         doses_per_day: f64,
         mg_per_day: f64,
     },
-    /// Why the dose could not be read ("no dosageInstruction", "dose in tablets but the
+    /// Why the dose could not be read ("no dose on the order", "dose in tablets but the
     /// product strength is unknown", ...).
     Unknown { reason: String },
 }

@@ -855,7 +855,9 @@ fn brand_with_mg_dose_and_missing_timing() {
     assert_eq!(o.len(), 2);
     assert_eq!(known(&o[0].dose).2, 4.0);
     assert_eq!(o[1].agent, Agent::Upadacitinib);
-    assert!(matches!(&o[1].dose, DoseReading::Unknown { reason } if reason.contains("no timing")));
+    assert!(
+        matches!(&o[1].dose, DoseReading::Unknown { reason } if reason.contains("no frequency"))
+    );
     assert_eq!(o[1].strength_mg, None);
 }
 
