@@ -388,3 +388,24 @@ fn monitoring_dose_steps_cite_the_label_that_has_them() {
         "{detail}"
     );
 }
+
+/// Results are named as clinicians write them, with their unit ("Hb 12.8 g/dL", not the LOINC
+/// long name); a number in a non-result fact is never taken for a value the text already gave.
+#[test]
+fn results_read_as_clinicians_write_them() {
+    let kb = Knowledge::embedded().expect("knowledge");
+    let detail = |name: &str| {
+        evaluate(name, &kb).cards[0]
+            .detail
+            .clone()
+            .unwrap_or_default()
+    };
+    let cbc = detail("due-cbc-91-days");
+    assert!(cbc.contains("Hb 12.8 g/dL"), "{cbc}");
+    assert!(!cbc.contains("[Mass/volume]"), "{cbc}");
+    let lipids = detail("due-lipids-9-weeks");
+    assert!(
+        lipids.contains("4 MG Oral Tablet first ordered"),
+        "{lipids}"
+    );
+}

@@ -133,7 +133,7 @@ pub use crate::rules::fact_line;
 pub fn with_facts(text: &str, facts: &[FactSource]) -> String {
     let mut shown: Vec<String> = Vec::new();
     for f in facts {
-        let l = if states_value_of(text, &f.what) {
+        let l = if states_value_of(text, f) {
             date_of(f)
         } else {
             fact_line(f)
@@ -158,10 +158,15 @@ pub fn with_facts(text: &str, facts: &[FactSource]) -> String {
     }
 }
 
-/// True when `text` already gives the value of the fact `what` ("Lymphocytes 0.4 x10³/µL,
-/// below 0.5" for the fact "ALC 0.4 x10^3/uL"): the card then adds only the fact's date, not
-/// the value a second time.
-pub fn states_value_of(text: &str, what: &str) -> bool {
+/// True when `text` already gives the measured value of the fact `f` ("Lymphocytes 0.4
+/// x10³/µL, below 0.5" for the result "ALC 0.4 x10^3/uL"): the card then adds only the fact's
+/// date, not the value a second time. Results only (Observations): a number in another fact
+/// ("baricitinib 4 MG Oral Tablet") is not a value the text could be giving.
+pub fn states_value_of(text: &str, f: &FactSource) -> bool {
+    if !f.reference.starts_with("Observation/") {
+        return false;
+    }
+    let what = f.what.as_str();
     let number = |t: &&str| t.starts_with(|c: char| c.is_ascii_digit());
     let tokens = |s: &str| -> Vec<String> {
         s.split(|c: char| !(c.is_ascii_digit() || c == '.'))

@@ -134,7 +134,7 @@ fn findings_section(out: &mut String, findings: &[Finding]) {
     for f in findings {
         out.push_str(&format!("- {}", f.text));
         let facts: Vec<String> = unique(f.facts.iter().map(|fact| {
-            if super::states_value_of(&f.text, &fact.what) {
+            if super::states_value_of(&f.text, fact) {
                 super::date_of(fact)
             } else {
                 clinical(fact)

@@ -282,22 +282,38 @@ pub fn observations_in(record: &PatientRecord, kb: &Knowledge, valueset: &str) -
             let code = o.code.as_ref()?;
             let coding = coding_in(kb, valueset, code)?;
             let date = o.date()?.0;
+            // The value with its unit as sent ("Hb 12.8 g/dL"); the short clinical name where
+            // there is one (a LOINC long name such as "Hemoglobin [Mass/volume] in Blood" is not
+            // card text).
             let value = o
                 .value_quantity
                 .as_ref()
-                .and_then(|q| q.value.map(|v| format!(" {}", number(v))))
+                .and_then(|q| {
+                    let unit = q.unit.as_deref().or(q.code.as_deref()).unwrap_or("").trim();
+                    let v = q.value?;
+                    Some(format!(" {} {unit}", number(v)).trim_end().to_string())
+                })
                 .unwrap_or_default();
+            let name = short_name(valueset).or(code.label()).unwrap_or("result");
             Some(FactSource {
                 reference: reference("Observation", o.id.as_deref()),
                 date: Some(date),
-                what: format!(
-                    "{}{value} ({})",
-                    code.label().unwrap_or("result"),
-                    code_label(coding)
-                ),
+                what: format!("{name}{value} ({})", code_label(coding)),
             })
         })
         .collect()
+}
+
+/// The short name clinicians use for the results of a monitoring value set.
+fn short_name(valueset: &str) -> Option<&'static str> {
+    Some(match valueset {
+        "alc" => "ALC",
+        "anc" => "ANC",
+        "hb" => "Hb",
+        "igra" => "IGRA",
+        "tst" => "TST",
+        _ => return None,
+    })
 }
 
 /// The latest haemoglobin (g/dL) dated before `start`: the baseline of an on-treatment fall.
