@@ -560,6 +560,24 @@ fn a_do_not_start_card_gives_no_way_to_start_and_names_each_record_once() {
     );
 }
 
+/// Rituximab given within 6 months (no active order) is named as such: its effect lasts; an
+/// active order is named as the order.
+#[test]
+fn a_drug_given_within_its_window_is_named_as_such() {
+    let kb = Knowledge::embedded().expect("knowledge");
+    let ritux = detail_of("v2-rituximab-25-weeks", "jaki-pre-treatment-screening", &kb);
+    assert!(ritux.contains("rituximab given within 6 months"), "{ritux}");
+    let aza = detail_of(
+        "pre-combination-azathioprine",
+        "jaki-pre-treatment-screening",
+        &kb,
+    );
+    assert!(
+        aza.contains("Not with azathioprine (") && !aza.contains("given within"),
+        "{aza}"
+    );
+}
+
 /// Latent TB whose regimen is being taken is an info line naming the regimen (knowledge.md 2,
 /// 4.6), not "treat latent TB" and not "positive TB test: confirm".
 #[test]

@@ -96,7 +96,16 @@ fn line(item: &PreTreatmentItem, agent: &str) -> String {
         Combination { with } => format!(
             "Not with {} (labels: not with biologics or potent immunosuppressants; the SLE trials allowed one background agent)",
             with.iter()
-                .map(|c| format!("{} ({}, {})", c.agent, class_name(c.class), fact_line(&c.source)))
+                .map(|c| match c.given_within_months {
+                    // Not a current order: the drug's effect lasts (B-cell depletion).
+                    Some(m) => format!(
+                        "{} given within {m} months ({}, {})",
+                        c.agent,
+                        class_name(c.class),
+                        fact_line(&c.source)
+                    ),
+                    None => format!("{} ({}, {})", c.agent, class_name(c.class), fact_line(&c.source)),
+                })
                 .collect::<Vec<_>>()
                 .join("; ")
         ),

@@ -547,14 +547,17 @@ pub fn co_therapies(uses: &[MedicationUse<'_>], today: NaiveDate) -> Vec<CoThera
             continue;
         }
         let mut source = u.source();
+        let mut given_within_months = None;
         if recent && !u.is_active_order() {
             source.date = u.last;
             source.what = format!("{} last given", u.label);
+            given_within_months = u.drug.recent_months;
         }
         out.push(CoTherapy {
             class,
             agent: u.drug.name.clone(),
             source,
+            given_within_months,
         });
     }
     out

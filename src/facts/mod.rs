@@ -105,6 +105,9 @@ pub struct CoTherapy {
     /// Ingredient name, e.g. "azathioprine".
     pub agent: String,
     pub source: FactSource,
+    /// Some(months) when it counts because it was given within that window (rituximab 6,
+    /// cyclophosphamide 3), not because an order is active.
+    pub given_within_months: Option<u32>,
 }
 
 /// Current glucocorticoid exposure in prednisone-equivalent mg/day.
