@@ -14,7 +14,9 @@ use super::actions::{
 use super::links::{evidence, EVIDENCE_HEADING};
 use super::{drug, override_reason, section, summary, unique, TOPIC_SYSTEM};
 use crate::cds::card::SelectionBehavior;
-use crate::cds::{Action, ActionType, Card, Coding, Indicator, Link, Source, Suggestion};
+use crate::cds::{
+    Action, ActionType, Card, Coding, DraftOrder, Indicator, Link, Source, Suggestion,
+};
 use crate::facts::therapy::ActiveTherapy;
 use crate::facts::{Agent, FactSource};
 use crate::knowledge::evidence::{Cite, Figure};
@@ -172,10 +174,9 @@ fn card(kb: &Knowledge, agent: Agent, p: Parts) -> Card {
     }
 }
 
-/// An update of the active order to `status` (on-hold, stopped).
-fn status_update(t: &ActiveTherapy, status: &str, description: String) -> Option<Action> {
-    let order = t.order.as_ref()?;
-    let mut resource = order.raw.clone();
+/// An update of the active order, as sent, to `status` (on-hold, stopped).
+fn status_update(sent: Option<&DraftOrder>, status: &str, description: String) -> Option<Action> {
+    let mut resource = sent?.raw.clone();
     resource
         .as_object_mut()?
         .insert("status".into(), json!(status));
@@ -187,10 +188,10 @@ fn status_update(t: &ActiveTherapy, status: &str, description: String) -> Option
     })
 }
 
-/// When the active order was read but not received as sent, the card offers no update (it
-/// would replace the whole order with what the service kept of it) and says so.
-fn not_received_line(detail: &mut String, t: &ActiveTherapy) {
-    if t.order.as_ref().is_some_and(|o| !o.raw.is_object()) {
+/// When the active order was read but not received as sent (`sent` is None), the card offers
+/// no update (it would replace the whole order with what the service kept of it) and says so.
+fn not_received_line(detail: &mut String, t: &ActiveTherapy, sent: Option<&DraftOrder>) {
+    if t.order.is_some() && sent.is_none() {
         detail.push_str("\nChange the order in the EHR: it was not received in full.\n");
     }
 }
@@ -219,9 +220,10 @@ fn stop_card(kb: &Knowledge, r: &TherapyReview) -> Option<Card> {
     );
     findings_section(&mut detail, &r.stop);
     detail.push_str(&format!("\n{}.\n", start_line(t)));
+    let sent = t.order_as_sent();
     let mut suggestions = Vec::new();
     if let Some(a) = status_update(
-        t,
+        sent.as_ref(),
         "on-hold",
         format!("Put the {} order on hold", t.agent.name()),
     ) {
@@ -231,7 +233,11 @@ fn stop_card(kb: &Knowledge, r: &TherapyReview) -> Option<Card> {
             vec![a],
         ));
     }
-    if let Some(a) = status_update(t, "stopped", format!("Stop the {} order", t.agent.name())) {
+    if let Some(a) = status_update(
+        sent.as_ref(),
+        "stopped",
+        format!("Stop the {} order", t.agent.name()),
+    ) {
         suggestions.push(suggestion(
             format!("Stop {}", t.agent.name()),
             discontinue,
@@ -243,7 +249,7 @@ fn stop_card(kb: &Knowledge, r: &TherapyReview) -> Option<Card> {
             "\nKnown from the medication list only (no active order): update it there.\n",
         );
     }
-    not_received_line(&mut detail, t);
+    not_received_line(&mut detail, t, sent.as_ref());
     Some(card(
         kb,
         t.agent,
@@ -314,7 +320,8 @@ fn dose_card(kb: &Knowledge, r: &TherapyReview) -> Option<Card> {
             "\nThe EU renal step uses creatinine clearance; eGFR is used here, as in the US label.\n",
         );
     }
-    not_received_line(&mut detail, t);
+    let sent = t.order_as_sent();
+    not_received_line(&mut detail, t, sent.as_ref());
     // The dose steps come from the agent's label (for baricitinib the EU SmPC: age 65 and
     // the risk factors are not steps of the US label): its figure and link, as the order
     // services' dose card gives them.
@@ -326,8 +333,7 @@ fn dose_card(kb: &Knowledge, r: &TherapyReview) -> Option<Card> {
     };
     let ev = evidence(kb, &figures, &cites, t.agent);
     section(&mut detail, EVIDENCE_HEADING, ev.bullets);
-    let suggestions = t
-        .order
+    let suggestions = sent
         .as_ref()
         .and_then(|o| {
             update_dose(

@@ -15,6 +15,7 @@ use super::units::{convert, shown, Measure, Reading};
 use super::{dose, Agent, DoseReading, FactSource, JakOrder};
 use crate::cds::DraftOrder;
 use crate::fhir::model::{MedicationRequest, MedicationStatement};
+use crate::fhir::originals::Originals;
 use crate::fhir::PatientRecord;
 use crate::knowledge::drugs::Strength;
 use crate::knowledge::Knowledge;
@@ -30,9 +31,12 @@ pub struct ActiveTherapy {
     /// The earliest record of the agent (order authored, statement effective, any status that
     /// means it was prescribed or taken); None when no record of it carries a date.
     pub start: Option<FactSource>,
-    /// The active MedicationRequest as an order the cards can update (hold, stop, dose). None:
-    /// the therapy is known only from a MedicationStatement (its cards carry no action).
+    /// The active MedicationRequest as read (its `raw` is `Null`: the JSON as sent is looked up
+    /// by [`ActiveTherapy::order_as_sent`] only when a card offers an update). None: the
+    /// therapy is known only from a MedicationStatement (its cards carry no action).
     pub order: Option<DraftOrder>,
+    /// The texts the record was read from (reference-counted), for [`Self::order_as_sent`].
+    pub originals: Originals,
     /// The record the therapy was found in (the active order, else the statement).
     pub current: FactSource,
     pub strength_mg: Option<f64>,
@@ -42,6 +46,21 @@ pub struct ActiveTherapy {
 }
 
 impl ActiveTherapy {
+    /// The active order exactly as the EHR sent it, the base of an update (an update replaces
+    /// the whole order, so one rebuilt from the typed view would lose what the view does not
+    /// keep). Parses the texts the record was read from: call it only for a card that offers
+    /// an update, once per card. None when the order or its text is not at hand.
+    pub fn order_as_sent(&self) -> Option<DraftOrder> {
+        let order = self.order.as_ref()?;
+        let sent = self
+            .originals
+            .find(ORDER_TYPES, order.request.id.as_deref()?)?;
+        Some(DraftOrder {
+            raw: Value::Object(sent),
+            ..order.clone()
+        })
+    }
+
     pub fn start_date(&self) -> Option<NaiveDate> {
         self.start.as_ref().and_then(|s| s.date)
     }
@@ -95,16 +114,6 @@ fn statement_start(s: &MedicationStatement) -> Option<NaiveDate> {
         .map(|d| d.0)
 }
 
-/// The order as the cards' update actions start from: the resource exactly as the EHR sent it
-/// (an update replaces the whole order, so one rebuilt from the typed view would lose what the
-/// view does not keep). `Null` when it is not at hand (a record built without its texts): the
-/// cards then offer no update.
-fn order_as_sent(r: &MedicationRequest, record: &PatientRecord) -> Value {
-    r.id.as_deref()
-        .and_then(|id| record.originals.find(ORDER_TYPES, id))
-        .map_or(Value::Null, Value::Object)
-}
-
 /// The resource types a recorded medication order is sent as (R4, and DSTU2 as the sandbox
 /// sends it).
 const ORDER_TYPES: &[&str] = &["MedicationRequest", "MedicationOrder"];
@@ -131,7 +140,7 @@ pub fn active_therapies(record: &PatientRecord, kb: &Knowledge) -> Vec<ActiveThe
         let draft = DraftOrder {
             reference: reference("MedicationRequest", r.id.as_deref()),
             request: r.clone(),
-            raw: order_as_sent(r, record),
+            raw: Value::Null,
         };
         out.push(ActiveTherapy {
             agent,
@@ -144,6 +153,7 @@ pub fn active_therapies(record: &PatientRecord, kb: &Knowledge) -> Vec<ActiveThe
                 what: format!("{} active", v.label()),
             },
             order: Some(draft),
+            originals: record.originals.clone(),
             strength_mg: strength.and_then(Strength::per_unit_mg),
             dose: dose::read(&r.dosage_instruction, strength),
             hb_before_start: None,
@@ -171,6 +181,7 @@ pub fn active_therapies(record: &PatientRecord, kb: &Knowledge) -> Vec<ActiveThe
                 what: format!("{} taken (medication statement)", v.label()),
             },
             order: None,
+            originals: record.originals.clone(),
             strength_mg: strength.and_then(Strength::per_unit_mg),
             dose: dose::read(&s.dosage, strength),
             hb_before_start: None,
