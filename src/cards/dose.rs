@@ -36,6 +36,21 @@ pub fn ordered_text(dose: &DoseReading) -> String {
     }
 }
 
+/// The note on baricitinib's renal dose step (the service reads eGFR).
+pub const EU_RENAL_STEP: &str =
+    "The EU renal step uses creatinine clearance; eGFR is used here, as in the US label";
+
+/// The label figure that gives an agent's dose steps, and the source to cite beside it (for
+/// baricitinib the EU SmPC: its age and risk-factor steps are not in the US label).
+pub fn label_dose(agent: Agent) -> (Option<Figure>, Option<Cite>) {
+    match agent {
+        Agent::Baricitinib => (Some(Figure::OlumiantSmpcDose), Some(Cite::OlumiantSmpc)),
+        Agent::Upadacitinib => (Some(Figure::RinvoqDose), None),
+        Agent::Tofacitinib => (Some(Figure::XeljanzDose), None),
+        _ => (None, None),
+    }
+}
+
 pub fn card(d: &Decision, rc: &RenderContext) -> Option<Card> {
     let advice = d.dose.as_ref()?;
     let kb = rc.kb;
@@ -68,18 +83,12 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Option<Card> {
     } else {
         summary
     };
-    let mut detail = if against {
-        format!(
-            "**If {agent} is kept despite the advice against it: change it to {target}.** \
-             Ordered: {}.\n",
-            ordered_text(&advice.ordered)
-        )
+    let lead = if against {
+        format!("If {agent} is kept despite the advice against it: change it to {target}.")
     } else {
-        format!(
-            "**Change {agent} to {target}.** Ordered: {}.\n",
-            ordered_text(&advice.ordered)
-        )
+        format!("Change {agent} to {target}.")
     };
+    let mut detail = format!("**{lead}** Ordered: {}.\n", ordered_text(&advice.ordered));
     let mut lines: Vec<String> = advice
         .reduce_reasons
         .iter()
@@ -102,10 +111,7 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Option<Card> {
                 .any(|r| r.code == ReasonCode::ModerateRenalImpairment)
         })
     {
-        lines.push(
-            "The EU renal step uses creatinine clearance; eGFR is used here, as in the US label"
-                .into(),
-        );
+        lines.push(EU_RENAL_STEP.into());
     }
     if d.agent == Agent::Upadacitinib && advice.reduce_reasons.is_empty() {
         lines.push("30 mg once daily is the dose studied in SLE (SLEek), above the 15 mg of the rheumatology labels".into());
@@ -135,17 +141,14 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Option<Card> {
             )],
         );
     }
+    let (label_figure, label_cite) = label_dose(d.agent);
     let figures: Vec<Figure> = match (d.agent, advice.kind) {
         (Agent::Baricitinib, DoseAdviceKind::RaiseToStandard) => vec![Figure::WallaceArthritisRash],
-        (Agent::Baricitinib, _) => vec![Figure::OlumiantSmpcDose],
-        (Agent::Upadacitinib, _) => vec![Figure::RinvoqDose],
-        (Agent::Tofacitinib, _) => vec![Figure::XeljanzDose],
-        _ => Vec::new(),
+        _ => label_figure.into_iter().collect(),
     };
     let cites: Vec<Cite> = match d.agent {
-        Agent::Baricitinib => vec![Cite::OlumiantSmpc],
         Agent::Upadacitinib => vec![Cite::Sleek],
-        _ => Vec::new(),
+        _ => label_cite.into_iter().collect(),
     };
     let ev = evidence(kb, &figures, &cites, d.agent);
     section(&mut detail, EVIDENCE_HEADING, ev.bullets);

@@ -127,14 +127,14 @@ pub fn summary(text: String) -> String {
     cut
 }
 
-pub use crate::rules::fact_line;
+pub use crate::rules::{fact_date, fact_line};
 
 /// "reason text (fact, date; fact, date)": at most two facts, not already in the text.
 pub fn with_facts(text: &str, facts: &[FactSource]) -> String {
     let mut shown: Vec<String> = Vec::new();
     for f in facts {
         let l = if states_value_of(text, f) {
-            date_of(f)
+            fact_date(f)
         } else {
             fact_line(f)
         };
@@ -168,25 +168,12 @@ pub fn states_value_of(text: &str, f: &FactSource) -> bool {
     }
     let what = f.what.as_str();
     let number = |t: &&str| t.starts_with(|c: char| c.is_ascii_digit());
-    let tokens = |s: &str| -> Vec<String> {
-        s.split(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .map(|t| t.trim_end_matches('.').to_string())
-            .filter(|t| !t.is_empty())
-            .collect()
-    };
     let Some(value) = what.split_whitespace().find(number) else {
         return false;
     };
     let value = value.trim_end_matches([',', ';', ')']);
-    tokens(text).iter().any(|t| t == value)
-}
-
-/// The fact's date as the card shows it ("2026-10-15", "no date").
-pub fn date_of(f: &FactSource) -> String {
-    match f.date {
-        Some(d) => d.format("%Y-%m-%d").to_string(),
-        None => "no date".to_string(),
-    }
+    text.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .any(|t| t.trim_end_matches('.') == value)
 }
 
 /// Lines in first-seen order without repeats.

@@ -19,7 +19,7 @@ use crate::cds::{
 };
 use crate::facts::therapy::ActiveTherapy;
 use crate::facts::{Agent, FactSource};
-use crate::knowledge::evidence::{Cite, Figure};
+use crate::knowledge::evidence::Cite;
 use crate::knowledge::Knowledge;
 use crate::rules::monitoring::{Finding, FindingCode, Review, TherapyReview};
 use crate::rules::num;
@@ -80,10 +80,7 @@ pub fn clinical(f: &FactSource) -> String {
         };
         text.replace_range(open..open + close + 1, "");
     }
-    match f.date {
-        Some(d) => format!("{text}, {}", d.format("%Y-%m-%d")),
-        None => format!("{text}, no date"),
-    }
+    format!("{text}, {}", super::fact_date(f))
 }
 
 fn topic(t: MonitoringTopic) -> Coding {
@@ -137,7 +134,7 @@ fn findings_section(out: &mut String, findings: &[Finding]) {
         out.push_str(&format!("- {}", f.text));
         let facts: Vec<String> = unique(f.facts.iter().map(|fact| {
             if super::states_value_of(&f.text, fact) {
-                super::date_of(fact)
+                super::fact_date(fact)
             } else {
                 clinical(fact)
             }
@@ -316,22 +313,20 @@ fn dose_card(kb: &Knowledge, r: &TherapyReview) -> Option<Card> {
     findings_section(&mut detail, &change.reasons);
     detail.push_str(&format!("\n{}.\n", start_line(t)));
     if t.agent == Agent::Baricitinib && change.reasons.iter().any(|f| f.short.starts_with("eGFR")) {
-        detail.push_str(
-            "\nThe EU renal step uses creatinine clearance; eGFR is used here, as in the US label.\n",
-        );
+        detail.push_str(&format!("\n{}.\n", super::dose::EU_RENAL_STEP));
     }
     let sent = t.order_as_sent();
     not_received_line(&mut detail, t, sent.as_ref());
     // The dose steps come from the agent's label (for baricitinib the EU SmPC: age 65 and
     // the risk factors are not steps of the US label): its figure and link, as the order
     // services' dose card gives them.
-    let (figures, cites) = match t.agent {
-        Agent::Baricitinib => (vec![Figure::OlumiantSmpcDose], vec![Cite::OlumiantSmpc]),
-        Agent::Upadacitinib => (vec![Figure::RinvoqDose], Vec::new()),
-        Agent::Tofacitinib => (vec![Figure::XeljanzDose], Vec::new()),
-        _ => (Vec::new(), Vec::new()),
-    };
-    let ev = evidence(kb, &figures, &cites, t.agent);
+    let (figure, cite) = super::dose::label_dose(t.agent);
+    let ev = evidence(
+        kb,
+        &figure.into_iter().collect::<Vec<_>>(),
+        &cite.into_iter().collect::<Vec<_>>(),
+        t.agent,
+    );
     section(&mut detail, EVIDENCE_HEADING, ev.bullets);
     let suggestions = sent
         .as_ref()

@@ -76,8 +76,8 @@ fn line(item: &PreTreatmentItem, agent: &str) -> String {
         ),
         HcvRna { source } => format!("HCV antibody positive ({}): check HCV RNA", fact_line(source)),
         PregnancyTest { contraception_weeks } => format!(
-            "No negative pregnancy test within 30 days: verify pregnancy status before starting; counsel effective contraception during treatment and for {} after the last dose",
-            if *contraception_weeks == 1 { "1 week".to_string() } else { format!("{contraception_weeks} weeks") }
+            "No negative pregnancy test within 30 days: {}",
+            pregnancy_todo(*contraception_weeks)
         ),
         PregnancyUnclear { facts: f } => format!(
             "Pregnancy recorded but not recent ({}): confirm the status before starting",
@@ -133,6 +133,16 @@ fn line(item: &PreTreatmentItem, agent: &str) -> String {
     }
 }
 
+/// What to do without a recent negative pregnancy test.
+fn pregnancy_todo(contraception_weeks: u32) -> String {
+    let weeks = if contraception_weeks == 1 {
+        "1 week".to_string()
+    } else {
+        format!("{contraception_weeks} weeks")
+    };
+    format!("verify pregnancy status before starting; counsel effective contraception during treatment and for {weeks} after the last dose")
+}
+
 /// An item that says a result is absent, when the data that would hold it could not be
 /// obtained: "not known", never "no result on record" (the service did not see the record).
 fn not_obtained(item: &PreTreatmentItem, unavailable: &[String]) -> Option<String> {
@@ -150,11 +160,13 @@ fn not_obtained(item: &PreTreatmentItem, unavailable: &[String]) -> Option<Strin
         ),
         Cbc { .. } => ("labs", "Blood count", "order a CBC".to_string()),
         Creatinine { .. } => ("labs", "eGFR", "order a creatinine".to_string()),
-        PregnancyTest { .. } => {
-            let l = line(item, "");
-            let todo = l.split_once(": ").map(|(_, t)| t.to_string())?;
-            ("status", "Pregnancy test", todo)
-        }
+        PregnancyTest {
+            contraception_weeks,
+        } => (
+            "status",
+            "Pregnancy test",
+            pregnancy_todo(*contraception_weeks),
+        ),
         _ => return None,
     };
     unavailable

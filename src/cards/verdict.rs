@@ -145,15 +145,18 @@ fn risk_lines(d: &Decision) -> Vec<String> {
     } else {
         "US labels, 2021-22"
     };
-    let mut out = vec![format!("Boxed-warning risk factors: {}", risk.join("; "))];
+    let mut warning = format!(
+        "Boxed warning ({whose}): serious infections, mortality, malignancy, MACE, thrombosis"
+    );
     // "Use only if no suitable alternative, at the lower dose" is advice for a start; on a
     // "do not start" card it would read as a way to start.
-    out.push(if d.verdict.kind == VerdictKind::Contraindicated {
-        format!("Boxed warning ({whose}): serious infections, mortality, malignancy, MACE, thrombosis")
-    } else {
-        format!("Boxed warning ({whose}): serious infections, mortality, malignancy, MACE, thrombosis; EMA 2023: use only if no suitable alternative, at the lower dose")
-    });
-    out
+    if d.verdict.kind != VerdictKind::Contraindicated {
+        warning.push_str("; EMA 2023: use only if no suitable alternative, at the lower dose");
+    }
+    vec![
+        format!("Boxed-warning risk factors: {}", risk.join("; ")),
+        warning,
+    ]
 }
 
 pub fn card(d: &Decision, rc: &RenderContext) -> Card {

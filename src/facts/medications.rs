@@ -290,7 +290,7 @@ fn push_uses<'a>(
 /// First and last day of a statement's or administration's `effective[x]`: the start is the
 /// dateTime, else the period's start, else `fallback` (dateAsserted); the end is the period's
 /// end, else the start.
-fn effective_span(
+pub(super) fn effective_span(
     date_time: Option<FhirDate>,
     period: Option<&Period>,
     fallback: Option<FhirDate>,

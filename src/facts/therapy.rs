@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::conditions::is_credible;
 use super::labs::is_usable_status;
-use super::medications::{MedicationView, RecordedMedication};
+use super::medications::{effective_span, MedicationView, RecordedMedication};
 use super::source::{code_label, coding_in, concept_what, number, reference};
 use super::units::{convert, shown, Measure, Reading};
 use super::{dose, Agent, DoseReading, FactSource, JakOrder};
@@ -244,10 +244,7 @@ fn start_of(agent: Agent, record: &PatientRecord, kb: &Knowledge) -> Option<Fact
             let v = a.medication_view(record);
             is_agent(&v, &[]).then(|| FactSource {
                 reference: reference("MedicationAdministration", a.id.as_deref()),
-                date: a
-                    .effective_date_time
-                    .or_else(|| a.effective_period.as_ref().and_then(|p| p.start))
-                    .map(|d| d.0),
+                date: effective_span(a.effective_date_time, a.effective_period.as_ref(), None).0,
                 what: format!("{} first given", v.label()),
             })
         });

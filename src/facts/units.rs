@@ -92,10 +92,15 @@ impl Measure {
 /// '*', and a leading 'x'; 'µ'/'μ' → 'u', '²' → '2'. "10*3/uL", "10^3/µL" and "x10(3)/uL"
 /// all become "103/ul"; "mL/min/{1.73_m2}" becomes "ml/min/1.73m2".
 pub fn normalise_unit(unit: &str) -> String {
+    with_normalised(unit, str::to_string)
+}
+
+/// `f` of [`normalise_unit`]`(unit)`, without an allocation for a short ASCII unit.
+fn with_normalised<R>(unit: &str, f: impl FnOnce(&str) -> R) -> R {
     let mut buf = [0u8; SHORT_UNIT];
     match normalise_short(unit, &mut buf) {
-        Some(n) => n.to_string(),
-        None => normalise_any(unit),
+        Some(n) => f(n),
+        None => f(&normalise_any(unit)),
     }
 }
 
@@ -186,16 +191,14 @@ pub fn convert(q: &Quantity, measure: Measure) -> Reading {
         };
     }
     for unit in candidates.into_iter().flatten() {
-        let mut buf = [0u8; SHORT_UNIT];
-        let owned;
-        let norm = match normalise_short(unit, &mut buf) {
-            Some(n) => n,
-            None => {
-                owned = normalise_any(unit);
-                owned.as_str()
-            }
-        };
-        if let Some((_, f)) = measure.factors().iter().find(|(u, _)| *u == norm) {
+        let factor = with_normalised(unit, |norm| {
+            measure
+                .factors()
+                .iter()
+                .find(|(u, _)| *u == norm)
+                .map(|(_, f)| f)
+        });
+        if let Some(f) = factor {
             let comparator = q.comparator.as_deref().unwrap_or("");
             return Reading::Value {
                 value: bound(value * f, comparator),

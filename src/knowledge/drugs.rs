@@ -5,6 +5,8 @@
 //! (whole words, case-insensitive). Product strengths come from the table or from the text
 //! ("baricitinib 2 MG Oral Tablet", "Olumiant 4 mg").
 
+use std::borrow::Cow;
+
 use foldhash::{HashMap, HashSet, HashSetExt};
 
 use serde::Deserialize;
@@ -271,19 +273,14 @@ impl NameIndex {
 
     /// Every (target, matched name) found in `text`, in text order, without repeats.
     fn find(&self, text: &str) -> Vec<(usize, &[String])> {
-        let ws: Vec<LowerWord<'_>> = lower_words(text).collect();
+        let ws: Vec<Cow<'_, str>> = lower_words(text).collect();
         let mut out: Vec<(usize, &[String])> = Vec::new();
         for i in 0..ws.len() {
-            let Some(cands) = self.by_first.get(ws[i].as_str()) else {
+            let Some(cands) = self.by_first.get(ws[i].as_ref()) else {
                 continue;
             };
             for (name, target) in cands {
-                let fits = ws.len() - i >= name.len()
-                    && ws[i..i + name.len()]
-                        .iter()
-                        .zip(name)
-                        .all(|(w, n)| w.as_str() == n);
-                if fits {
+                if ws.len() - i >= name.len() && ws[i..i + name.len()] == name[..] {
                     if !out.iter().any(|(t, _)| t == target) {
                         out.push((*target, name.as_slice()));
                     }
@@ -302,55 +299,22 @@ impl NameIndex {
 /// Lower-case words of a text: runs of letters, digits and '-' (so "Solu-Medrol" and
 /// "intra-articular" stay one word); everything else separates.
 pub fn words(text: &str) -> Vec<String> {
-    lower_words(text).map(|w| w.as_str().to_string()).collect()
+    lower_words(text).map(Cow::into_owned).collect()
 }
 
-/// Longest ASCII word lowered without an allocation.
-const INLINE_WORD: usize = 32;
-
-/// One word of [`words`]: borrowed from the text when already in lower case (the usual case),
-/// lowered on the stack when it is short ASCII ("Tablet", "MG"), allocated otherwise. No
-/// allocation per word on the request path.
-enum LowerWord<'a> {
-    Borrowed(&'a str),
-    Inline([u8; INLINE_WORD], u8),
-    Owned(String),
-}
-
-impl LowerWord<'_> {
-    fn as_str(&self) -> &str {
-        match self {
-            LowerWord::Borrowed(w) => w,
-            // Only ASCII bytes are written (see `lower`): always valid UTF-8.
-            LowerWord::Inline(buf, n) => std::str::from_utf8(&buf[..*n as usize]).unwrap_or(""),
-            LowerWord::Owned(w) => w,
-        }
-    }
-}
-
-fn lower(w: &str) -> LowerWord<'_> {
-    if w.is_ascii() {
-        if !w.bytes().any(|b| b.is_ascii_uppercase()) {
-            return LowerWord::Borrowed(w);
-        }
-        if w.len() <= INLINE_WORD {
-            let mut buf = [0u8; INLINE_WORD];
-            for (slot, b) in buf.iter_mut().zip(w.bytes()) {
-                *slot = b.to_ascii_lowercase();
-            }
-            return LowerWord::Inline(buf, w.len() as u8);
-        }
-    } else if !w.chars().any(char::is_uppercase) {
-        return LowerWord::Borrowed(w);
-    }
-    LowerWord::Owned(w.to_lowercase())
-}
-
-fn lower_words(text: &str) -> impl Iterator<Item = LowerWord<'_>> {
+/// The words of [`words`], borrowed from the text when already in lower case (the usual
+/// case: no allocation per word on the request path).
+fn lower_words(text: &str) -> impl Iterator<Item = Cow<'_, str>> {
     text.split(|c: char| !(c.is_alphanumeric() || c == '-'))
         .map(|w| w.trim_matches('-'))
         .filter(|w| !w.is_empty())
-        .map(lower)
+        .map(|w| {
+            if w.chars().any(char::is_uppercase) {
+                Cow::Owned(w.to_lowercase())
+            } else {
+                Cow::Borrowed(w)
+            }
+        })
 }
 
 /// A set of one-word terms, found in a text as whole [`words`]. An ASCII text is searched in
@@ -380,7 +344,7 @@ impl Terms {
             Some(finder) if text.is_ascii() => finder
                 .find_iter(text)
                 .any(|m| is_whole_word(text.as_bytes(), m.start(), m.end())),
-            _ => lower_words(text).any(|w| self.words.contains(w.as_str())),
+            _ => lower_words(text).any(|w| self.words.contains(w.as_ref())),
         }
     }
 }
@@ -985,7 +949,7 @@ mod tests {
     fn local_terms_are_found_as_whole_words_as_the_word_split_finds_them() {
         let t = table();
         let terms = &t.non_systemic_terms;
-        let by_words = |text: &str| lower_words(text).any(|w| terms.words.contains(w.as_str()));
+        let by_words = |text: &str| lower_words(text).any(|w| terms.words.contains(w.as_ref()));
         let mut cases = 0;
         for text in [
             "Hydrocortisone 1 % Topical Cream",

@@ -281,10 +281,14 @@ pub fn decide(
 /// A fact as a clinician reads it: "eGFR 45 mL/min/1.73 m², 2026-10-02". Code-system codes
 /// and FHIR ids stay out (they are in the audit record and `evaluate --format text`).
 pub fn fact_line(s: &FactSource) -> String {
-    let what = plain(&s.what);
+    format!("{}, {}", plain(&s.what), fact_date(s))
+}
+
+/// A fact's date as cards show it: "2026-10-02", or "no date".
+pub fn fact_date(s: &FactSource) -> String {
     match s.date {
-        Some(d) => format!("{what}, {}", d.format("%Y-%m-%d")),
-        None => format!("{what}, no date"),
+        Some(d) => d.format("%Y-%m-%d").to_string(),
+        None => "no date".to_string(),
     }
 }
 
