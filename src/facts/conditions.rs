@@ -57,15 +57,22 @@ pub fn is_credible(c: &Condition) -> bool {
     }
 }
 
-fn status_text(c: &Condition) -> String {
+/// The clinical status as the fact shows it, when it needs saying. An active record goes
+/// unsaid: "Latent tuberculosis, active" read as active TB, and "history of venous
+/// thrombosis, active" contradicted itself. A status other than active is shown as recorded
+/// ("relapse", "resolved", "remission"), and a missing one says how it was counted.
+fn status_text(c: &Condition) -> Option<String> {
     match (
         clinical(c),
         c.clinical_status.as_ref().and_then(|s| s.label()),
     ) {
-        (Clinical::Unstated, _) => "clinical status not stated (taken as active)".into(),
-        (_, Some(label)) => label.trim().to_string(),
-        (Clinical::NotActive, None) => "abated".into(),
-        (Clinical::Active, None) => "active".into(),
+        (Clinical::Active, Some(label)) if !label.trim().eq_ignore_ascii_case("active") => {
+            Some(label.trim().to_string())
+        }
+        (Clinical::Active, _) => None,
+        (Clinical::Unstated, _) => Some("status not stated, counted as current".into()),
+        (Clinical::NotActive, Some(label)) => Some(label.trim().to_string()),
+        (Clinical::NotActive, None) => Some("abated".into()),
     }
 }
 
@@ -85,7 +92,10 @@ pub(super) fn matched(c: &Condition, coding: &Coding) -> FactSource {
     FactSource {
         reference: reference("Condition", c.id.as_deref()),
         date: condition_date(c),
-        what: format!("{what}, {}", status_text(c)),
+        what: match status_text(c) {
+            Some(status) => format!("{what}, {status}"),
+            None => what,
+        },
     }
 }
 

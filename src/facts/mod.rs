@@ -29,7 +29,7 @@ pub struct FactSource {
     /// "Observation/egfr-1"; "Condition/(no id)" when the resource had none.
     pub reference: String,
     pub date: Option<NaiveDate>,
-    /// Human-readable value: "eGFR 45 mL/min/1.73m2", "Lupus nephritis (ICD-10-CM M32.14), active".
+    /// Human-readable value: "eGFR 45 mL/min/1.73m2", "Lupus nephritis (ICD-10-CM M32.14)", "Deep vein thrombosis, resolved".
     pub what: String,
 }
 

@@ -974,3 +974,29 @@ fn derive_reads_a_200_resource_patient() {
     let f = derive(&rec, &kb, today());
     assert_eq!((f.sle.len(), f.co_therapies.len()), (20, 10));
 }
+
+#[test]
+fn an_active_condition_reads_without_its_status_and_others_with_theirs() {
+    // "Latent tuberculosis, active" read as active TB: an active record goes unsaid.
+    let f = facts(&[
+        active("ltbi", ICD, "Z22.7"),
+        condition("vte", ICD, "I82.401", Some("resolved"), "confirmed"),
+    ]);
+    assert_eq!(
+        f.latent_tb_untreated[0].what,
+        "test Z22.7 (ICD-10-CM Z22.7)"
+    );
+    assert!(
+        f.vte_history[0].what.ends_with(", resolved"),
+        "{}",
+        f.vte_history[0].what
+    );
+    let unstated = facts(&[condition("ltbi", ICD, "Z22.7", None, "confirmed")]);
+    assert!(
+        unstated.latent_tb_untreated[0]
+            .what
+            .ends_with(", status not stated, counted as current"),
+        "{}",
+        unstated.latent_tb_untreated[0].what
+    );
+}
