@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::Value;
 
-use jak_sle_cds::cards::audit::audit;
+use jak_sle_cds::cards::audit::{audit, section_lines};
 use jak_sle_cds::cds::request::HookRequest;
 use jak_sle_cds::cds::{ActionType, Card, CdsResponse, DraftOrder, Hook, OrderContext};
 use jak_sle_cds::engine;
@@ -742,4 +742,75 @@ fn the_referral_is_said_once_per_response() {
             .count();
         assert!(n <= 1, "{name}: the referral on {n} cards");
     }
+}
+
+/// The integrated SLE safety analysis (Morand 2023) is of baricitinib: an upadacitinib card
+/// links its own label and trials, never that analysis, unless it quotes baricitinib's MACE.
+#[test]
+fn a_permissive_card_links_only_the_ordered_agents_evidence() {
+    let kb = Knowledge::embedded().expect("knowledge");
+    let safety = "rmdopen-2023-003302";
+    let links = |name: &str| -> Vec<String> {
+        let (resp, _) = evaluate(name, &kb);
+        card_by_topic(&resp, "jaki-sle-conditional")
+            .links
+            .iter()
+            .map(|l| l.url.clone())
+            .collect()
+    };
+    let upa = links("other-upadacitinib");
+    assert!(upa.iter().any(|u| u.contains("upadacitinib")), "{upa:?}");
+    assert!(!upa.iter().any(|u| u.contains(safety)), "{upa:?}");
+    let bari = links("conditional-baricitinib");
+    assert!(bari.iter().any(|u| u.contains(safety)), "{bari:?}");
+}
+
+/// "1 week after the last dose" is the Olumiant EU SmPC's figure (the US PI, the label link,
+/// has none): the pre-treatment card that says it links the SmPC.
+#[test]
+fn the_contraception_period_links_the_label_that_gives_it() {
+    let kb = Knowledge::embedded().expect("knowledge");
+    let (resp, _) = evaluate("v2-pregnancy-test-missing", &kb);
+    let c = card_by_topic(&resp, "jaki-pre-treatment-screening");
+    assert!(
+        c.detail
+            .as_deref()
+            .unwrap_or("")
+            .contains("1 week after the last dose"),
+        "{:?}",
+        c.detail
+    );
+    assert!(
+        c.links
+            .iter()
+            .any(|l| l.url.contains("ema.europa.eu") && l.url.contains("olumiant")),
+        "{:?}",
+        c.links
+    );
+}
+
+/// A pre-treatment item with no step to take (latent TB already treated, an estrogen,
+/// diverticular disease) is listed under "Noted", never under "To do".
+#[test]
+fn facts_to_weigh_are_noted_apart_from_the_steps_to_take() {
+    let kb = Knowledge::embedded().expect("knowledge");
+    for (name, words) in [
+        ("pre-latent-tb-on-treatment", "Latent TB on treatment"),
+        ("v2-hormonal-vte", "Estrogen-containing therapy"),
+        ("v2-diverticular", "Diverticular disease"),
+    ] {
+        let detail = detail_of(name, "jaki-pre-treatment-screening", &kb);
+        let noted = section_lines(&detail, "Noted");
+        assert!(noted.iter().any(|l| l.contains(words)), "{name}: {detail}");
+        let todo = section_lines(&detail, "To do");
+        assert!(!todo.iter().any(|l| l.contains(words)), "{name}: {detail}");
+    }
+    // A step to take stays under "To do".
+    let detail = detail_of("pre-latent-tb", "jaki-pre-treatment-screening", &kb);
+    assert!(
+        section_lines(&detail, "To do")
+            .iter()
+            .any(|l| l.contains("Latent TB not treated")),
+        "{detail}"
+    );
 }

@@ -41,7 +41,12 @@ pub fn numbers(text: &str) -> Vec<String> {
 
 /// The lines of the detail's evidence section.
 pub fn evidence_section(detail: &str) -> Vec<&str> {
-    let heading = format!("**{EVIDENCE_HEADING}**");
+    section_lines(detail, EVIDENCE_HEADING)
+}
+
+/// The lines of the detail's section headed `heading`, up to the next heading.
+pub fn section_lines<'a>(detail: &'a str, heading: &str) -> Vec<&'a str> {
+    let heading = format!("**{heading}**");
     detail
         .lines()
         .skip_while(|l| l.trim() != heading)

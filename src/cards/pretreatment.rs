@@ -10,7 +10,7 @@ use super::links::{evidence, EVIDENCE_HEADING};
 use super::{agent_source, build, fact_line, section, CardSpec, RenderContext, Topic};
 use crate::cds::card::SelectionBehavior;
 use crate::cds::{Card, Indicator};
-use crate::facts::{CoTherapyClass, FactSource};
+use crate::facts::{Agent, CoTherapyClass, FactSource};
 use crate::knowledge::evidence::Cite;
 use crate::rules::{Decision, PreTreatmentItem};
 
@@ -183,6 +183,20 @@ fn class_name(c: CoTherapyClass) -> &'static str {
     }
 }
 
+/// The sources linked beside the agent's label: the contraception period after the last dose
+/// is an EU SmPC figure, and baricitinib's label link is its US PI, so its SmPC is added.
+fn cites(d: &Decision) -> Vec<Cite> {
+    let contraception = d
+        .pretreatment
+        .iter()
+        .any(|i| matches!(i, PreTreatmentItem::PregnancyTest { .. }));
+    if contraception && d.agent == Agent::Baricitinib {
+        vec![Cite::OlumiantSmpc, Cite::Eular2023]
+    } else {
+        vec![Cite::Eular2023]
+    }
+}
+
 pub fn card(d: &Decision, rc: &RenderContext) -> Option<Card> {
     if d.pretreatment.is_empty() {
         return None;
@@ -201,14 +215,20 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Option<Card> {
     );
     let warning = d.pretreatment.iter().any(PreTreatmentItem::is_warning);
     let mut detail = format!("**Before the first dose of {}:**\n", d.agent.name());
+    let (notes, todo): (Vec<&PreTreatmentItem>, Vec<&PreTreatmentItem>) =
+        d.pretreatment.iter().partition(|i| i.is_note());
     section(
         &mut detail,
         "To do",
-        d.pretreatment
-            .iter()
+        todo.into_iter()
             .map(|i| not_obtained(i, &rc.facts.unavailable).unwrap_or_else(|| line(i, agent))),
     );
-    let ev = evidence(kb, &[], &[Cite::Eular2023], d.agent);
+    section(
+        &mut detail,
+        "Noted",
+        notes.into_iter().map(|i| line(i, agent)),
+    );
+    let ev = evidence(kb, &[], &cites(d), d.agent);
     section(&mut detail, EVIDENCE_HEADING, ev.bullets);
 
     let orders = kb.evidence.orders();

@@ -405,10 +405,9 @@ fn evidence_for(d: &Decision) -> (Vec<Figure>, Vec<Cite>) {
         }
         VerdictKind::Conditional => {
             if d.agent == Agent::Baricitinib {
-                figures.push(Figure::BraveISri4);
-            }
-            figures.push(Figure::SafetyInfectionsZoster);
-            if d.agent == Agent::Baricitinib {
+                // The integrated safety analysis is of baricitinib: another agent's card
+                // leaves it to its own label, which carries the zoster warning.
+                figures.extend([Figure::BraveISri4, Figure::SafetyInfectionsZoster]);
                 // Its URL is the Olumiant label: another agent's card cites its own label.
                 cites.push(Cite::NoSleApproval);
             }

@@ -105,6 +105,18 @@ impl PreTreatmentItem {
         )
     }
 
+    /// True for items that are facts to weigh, with no step to take before the first dose
+    /// (latent TB already on treatment, an estrogen, diverticular disease): the card lists
+    /// them apart from its "To do".
+    pub fn is_note(&self) -> bool {
+        matches!(
+            self,
+            PreTreatmentItem::LatentTbOnTreatment { .. }
+                | PreTreatmentItem::HormonalVte { .. }
+                | PreTreatmentItem::Diverticular { .. }
+        )
+    }
+
     /// A stable key: each item is said once per response.
     pub fn key(&self) -> &'static str {
         match self {
