@@ -246,7 +246,7 @@ mod tests {
     fn q(value: f64, unit: &str) -> Quantity {
         Quantity {
             value: Some(value),
-            unit: Some(unit.into()),
+            unit: Some(unit.to_owned().into()),
             ..Quantity::default()
         }
     }
@@ -367,7 +367,7 @@ mod tests {
     fn a_value_below_a_bound_compares_below_the_cut_off() {
         let q = |comparator: &str| Quantity {
             value: Some(0.5),
-            comparator: Some(comparator.into()),
+            comparator: Some(comparator.to_owned().into()),
             unit: Some("10*3/uL".into()),
             system: None,
             code: None,

@@ -4,6 +4,7 @@
 pub mod allow;
 pub mod client;
 pub mod gather;
+pub mod known;
 pub mod model;
 pub mod originals;
 pub mod prefetch;

@@ -15,6 +15,8 @@ use serde::de::{self, Deserializer};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::known::{known, Known};
+
 // ---------------------------------------------------------------------------------------------
 // Data types
 // ---------------------------------------------------------------------------------------------
@@ -22,7 +24,8 @@ use serde_json::value::RawValue;
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Coding {
-    pub system: Option<String>,
+    #[serde(default, deserialize_with = "known")]
+    pub system: Option<Known>,
     pub code: Option<String>,
     pub display: Option<String>,
 }
@@ -73,10 +76,14 @@ pub struct Reference {
 #[serde(rename_all = "camelCase")]
 pub struct Quantity {
     pub value: Option<f64>,
-    pub comparator: Option<String>,
-    pub unit: Option<String>,
-    pub system: Option<String>,
-    pub code: Option<String>,
+    #[serde(default, deserialize_with = "known")]
+    pub comparator: Option<Known>,
+    #[serde(default, deserialize_with = "known")]
+    pub unit: Option<Known>,
+    #[serde(default, deserialize_with = "known")]
+    pub system: Option<Known>,
+    #[serde(default, deserialize_with = "known")]
+    pub code: Option<Known>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -95,7 +102,14 @@ pub struct FhirDate(pub NaiveDate);
 
 impl FhirDate {
     pub fn parse(s: &str) -> Option<FhirDate> {
-        let b = s.trim().as_bytes();
+        // A value that starts and ends with a letter or digit has no white space to trim
+        // (the usual case; `trim` walks the text's characters).
+        let b = match s.as_bytes() {
+            [first, .., last] if first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric() => {
+                s.as_bytes()
+            }
+            _ => s.trim().as_bytes(),
+        };
         // Digits only: `str::parse` would also take a sign ("+1").
         let num = |digits: &[u8]| -> Option<u32> {
             digits.iter().try_fold(0u32, |n, d| {
@@ -192,7 +206,8 @@ pub struct ObservationComponent {
 #[serde(rename_all = "camelCase")]
 pub struct Observation {
     pub id: Option<String>,
-    pub status: Option<String>,
+    #[serde(default, deserialize_with = "known")]
+    pub status: Option<Known>,
     pub code: Option<CodeableConcept>,
     #[serde(alias = "patient")]
     pub subject: Option<Reference>,
@@ -231,7 +246,8 @@ pub struct TimingRepeat {
     pub frequency: Option<f64>,
     pub frequency_max: Option<f64>,
     pub period: Option<f64>,
-    pub period_unit: Option<String>,
+    #[serde(default, deserialize_with = "known")]
+    pub period_unit: Option<Known>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -277,8 +293,10 @@ impl Dosage {
 #[serde(rename_all = "camelCase")]
 pub struct MedicationRequest {
     pub id: Option<String>,
-    pub status: Option<String>,
-    pub intent: Option<String>,
+    #[serde(default, deserialize_with = "known")]
+    pub status: Option<Known>,
+    #[serde(default, deserialize_with = "known")]
+    pub intent: Option<Known>,
     pub medication_codeable_concept: Option<CodeableConcept>,
     pub medication_reference: Option<Reference>,
     #[serde(alias = "patient")]
@@ -299,7 +317,8 @@ pub struct MedicationRequest {
 #[serde(rename_all = "camelCase")]
 pub struct MedicationAdministration {
     pub id: Option<String>,
-    pub status: Option<String>,
+    #[serde(default, deserialize_with = "known")]
+    pub status: Option<Known>,
     pub medication_codeable_concept: Option<CodeableConcept>,
     pub medication_reference: Option<Reference>,
     #[serde(alias = "patient")]
@@ -314,7 +333,8 @@ pub struct MedicationAdministration {
 #[serde(rename_all = "camelCase")]
 pub struct MedicationStatement {
     pub id: Option<String>,
-    pub status: Option<String>,
+    #[serde(default, deserialize_with = "known")]
+    pub status: Option<Known>,
     pub medication_codeable_concept: Option<CodeableConcept>,
     pub medication_reference: Option<Reference>,
     #[serde(alias = "patient")]
@@ -350,7 +370,8 @@ pub struct Medication {
 #[serde(rename_all = "camelCase")]
 pub struct Immunization {
     pub id: Option<String>,
-    pub status: Option<String>,
+    #[serde(default, deserialize_with = "known")]
+    pub status: Option<Known>,
     pub vaccine_code: Option<CodeableConcept>,
     #[serde(alias = "patient")]
     pub subject: Option<Reference>,
@@ -843,6 +864,19 @@ mod tests {
         );
         assert!(FhirDate::parse("yesterday").is_none());
         assert!(FhirDate::parse("2024-13-01").is_none());
+        // Surrounding white space is trimmed, ASCII or not.
+        assert_eq!(
+            FhirDate::parse(" 2024-05-17\n").unwrap().to_string(),
+            "2024-05-17"
+        );
+        assert_eq!(
+            FhirDate::parse("\u{a0}2024-05").unwrap().to_string(),
+            "2024-05-01"
+        );
+        assert_eq!(
+            FhirDate::parse("2024-05-17Z").unwrap().to_string(),
+            "2024-05-17"
+        );
     }
 
     #[test]
