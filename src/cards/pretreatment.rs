@@ -215,18 +215,21 @@ pub fn card(d: &Decision, rc: &RenderContext) -> Option<Card> {
     );
     let warning = d.pretreatment.iter().any(PreTreatmentItem::is_warning);
     let mut detail = format!("**Before the first dose of {}:**\n", d.agent.name());
-    let (notes, todo): (Vec<&PreTreatmentItem>, Vec<&PreTreatmentItem>) =
-        d.pretreatment.iter().partition(|i| i.is_note());
     section(
         &mut detail,
         "To do",
-        todo.into_iter()
+        d.pretreatment
+            .iter()
+            .filter(|i| !i.is_note())
             .map(|i| not_obtained(i, &rc.facts.unavailable).unwrap_or_else(|| line(i, agent))),
     );
     section(
         &mut detail,
         "Noted",
-        notes.into_iter().map(|i| line(i, agent)),
+        d.pretreatment
+            .iter()
+            .filter(|i| i.is_note())
+            .map(|i| line(i, agent)),
     );
     let ev = evidence(kb, &[], &cites(d), d.agent);
     section(&mut detail, EVIDENCE_HEADING, ev.bullets);
