@@ -21,6 +21,8 @@
 #             no cards, as the Node reference CDS service does): ROUNDS alternate runs of
 #             each on the same request and the same cores, then the ratio of their req/s.
 #
+# LOAD_BIN=path runs that build of the service instead of target/release/jak-sle-cds.
+#
 # `all` runs off, auth, auth-pg and fallback (compare is run on its own: it installs Express).
 #
 # Besides wrk's figures each mode prints the service's CPU time per request
@@ -43,7 +45,8 @@ fi
 
 echo "== building release"
 cargo build --release --quiet --bin jak-sle-cds --example sign_tokens
-BIN=target/release/jak-sle-cds
+# LOAD_BIN: another build of the service to drive (an A/B of two builds on the same machine).
+BIN=${LOAD_BIN:-target/release/jak-sle-cds}
 
 start_service() { # $1 = auth required (true|false), $2 = allowed servers TOML array
   cat > "$WORK/config.toml" <<TOML
