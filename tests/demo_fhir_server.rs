@@ -26,6 +26,9 @@ struct Demo {
 
 impl Demo {
     fn start() -> Demo {
+        // Installed here, not by the script: the other test's server installs under a lock
+        // this process holds, and two `npm ci` at once break each other.
+        fhir_support::real_server::install();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/demo-fhir-server.sh");
         let mut child = Command::new(&script)
             .args(["--port", "0"])

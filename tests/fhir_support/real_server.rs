@@ -27,6 +27,14 @@ fn server_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fhir-server")
 }
 
+/// Install the server's npm dependencies when they are missing, under the same lock as
+/// [`FhirTestServer::start`]. A test that starts the server another way (the demo script,
+/// which runs `npm ci` itself when node_modules is missing) calls this first: `npm ci`
+/// deletes node_modules before installing, so two at once break each other.
+pub fn install() {
+    ensure_installed(&server_dir());
+}
+
 /// Install the server's npm dependencies once per process when they are missing.
 fn ensure_installed(dir: &Path) -> PathBuf {
     static LOCK: Mutex<()> = Mutex::new(());
