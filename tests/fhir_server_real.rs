@@ -22,8 +22,9 @@ const TOKEN: &str = "real-server-test-token";
 fn subjects(rec: &PatientRecord) -> Vec<String> {
     let r = |s: &Option<jak_sle_cds::fhir::model::Reference>| {
         s.as_ref()
-            .and_then(|s| s.reference.clone())
+            .and_then(|s| s.reference.as_deref())
             .unwrap_or_default()
+            .to_string()
     };
     rec.conditions
         .iter()
@@ -51,7 +52,7 @@ fn codes(rec: &PatientRecord) -> Vec<String> {
                 .iter()
                 .filter_map(|i| i.vaccine_code.as_ref()),
         )
-        .filter_map(|c| c.coding.first().and_then(|c| c.code.clone()))
+        .filter_map(|c| c.coding.first()?.code.as_deref().map(str::to_string))
         .collect();
     out.sort();
     out
@@ -140,7 +141,13 @@ async fn fallback_gather_from_a_real_fhir_server() {
     let bari = rec
         .medication_requests
         .iter()
-        .find_map(|m| m.medication_reference.as_ref()?.reference.clone())
+        .find_map(|m| {
+            m.medication_reference
+                .as_ref()?
+                .reference
+                .as_deref()
+                .map(str::to_string)
+        })
         .expect("the fixture's draft order has a medicationReference");
     let meds = g.fetch_medications(&req, &[bari]).await;
     assert_eq!(meds.len(), 1);
@@ -178,7 +185,15 @@ fn observation_codes(rec: &PatientRecord) -> Vec<String> {
     let mut out: Vec<String> = rec
         .observations
         .iter()
-        .filter_map(|o| o.code.as_ref()?.coding.first()?.code.clone())
+        .filter_map(|o| {
+            o.code
+                .as_ref()?
+                .coding
+                .first()?
+                .code
+                .as_deref()
+                .map(str::to_string)
+        })
         .collect();
     out.sort();
     out

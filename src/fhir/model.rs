@@ -17,6 +17,10 @@ use serde_json::value::RawValue;
 
 use super::known::{known, Known};
 
+/// An element's text as sent: ids, codes, references, displays. Up to 24 bytes it is held
+/// inline (no allocation), which is most of them ("Patient/perf-sle-1", "2160-0").
+pub type Text = compact_str::CompactString;
+
 // ---------------------------------------------------------------------------------------------
 // Data types
 // ---------------------------------------------------------------------------------------------
@@ -26,8 +30,8 @@ use super::known::{known, Known};
 pub struct Coding {
     #[serde(default, deserialize_with = "known")]
     pub system: Option<Known>,
-    pub code: Option<String>,
-    pub display: Option<String>,
+    pub code: Option<Text>,
+    pub display: Option<Text>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -35,7 +39,7 @@ pub struct Coding {
 pub struct CodeableConcept {
     #[serde(default, deserialize_with = "one_or_many")]
     pub coding: Vec<Coding>,
-    pub text: Option<String>,
+    pub text: Option<Text>,
 }
 
 impl CodeableConcept {
@@ -44,7 +48,7 @@ impl CodeableConcept {
         CodeableConcept {
             coding: vec![Coding {
                 system: None,
-                code: Some(code.to_string()),
+                code: Some(code.into()),
                 display: None,
             }],
             text: None,
@@ -68,8 +72,8 @@ impl CodeableConcept {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Reference {
-    pub reference: Option<String>,
-    pub display: Option<String>,
+    pub reference: Option<Text>,
+    pub display: Option<Text>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -169,7 +173,7 @@ pub struct Meta {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Patient {
-    pub id: Option<String>,
+    pub id: Option<Text>,
     pub gender: Option<String>,
     pub birth_date: Option<FhirDate>,
 }
@@ -178,7 +182,7 @@ pub struct Patient {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Condition {
-    pub id: Option<String>,
+    pub id: Option<Text>,
     #[serde(default, deserialize_with = "status_concept")]
     pub clinical_status: Option<CodeableConcept>,
     #[serde(default, deserialize_with = "status_concept")]
@@ -205,7 +209,7 @@ pub struct ObservationComponent {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Observation {
-    pub id: Option<String>,
+    pub id: Option<Text>,
     #[serde(default, deserialize_with = "known")]
     pub status: Option<Known>,
     pub code: Option<CodeableConcept>,
@@ -292,7 +296,7 @@ impl Dosage {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct MedicationRequest {
-    pub id: Option<String>,
+    pub id: Option<Text>,
     #[serde(default, deserialize_with = "known")]
     pub status: Option<Known>,
     #[serde(default, deserialize_with = "known")]
@@ -316,7 +320,7 @@ pub struct MedicationRequest {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct MedicationAdministration {
-    pub id: Option<String>,
+    pub id: Option<Text>,
     #[serde(default, deserialize_with = "known")]
     pub status: Option<Known>,
     pub medication_codeable_concept: Option<CodeableConcept>,
@@ -332,7 +336,7 @@ pub struct MedicationAdministration {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct MedicationStatement {
-    pub id: Option<String>,
+    pub id: Option<Text>,
     #[serde(default, deserialize_with = "known")]
     pub status: Option<Known>,
     pub medication_codeable_concept: Option<CodeableConcept>,
@@ -358,7 +362,7 @@ pub struct Ingredient {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Medication {
-    pub id: Option<String>,
+    pub id: Option<Text>,
     pub code: Option<CodeableConcept>,
     pub form: Option<CodeableConcept>,
     #[serde(default, deserialize_with = "one_or_many")]
@@ -369,7 +373,7 @@ pub struct Medication {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Immunization {
-    pub id: Option<String>,
+    pub id: Option<Text>,
     #[serde(default, deserialize_with = "known")]
     pub status: Option<Known>,
     pub vaccine_code: Option<CodeableConcept>,

@@ -9,7 +9,7 @@ use crate::cds::HookRequest;
 
 use super::model::{
     Bundle, Condition, Immunization, Medication, MedicationAdministration, MedicationRequest,
-    MedicationStatement, Observation, ParseFailure, Patient, Resource,
+    MedicationStatement, Observation, ParseFailure, Patient, Resource, Text,
 };
 use super::originals::Originals;
 use super::parse_resource;
@@ -37,7 +37,7 @@ pub struct PatientRecord {
     pub originals: Originals,
     /// (type, id) of the resources added, to ignore repeats. foldhash: ids come from the
     /// request, and its per-process seed keeps them from being chosen to collide.
-    seen: HashSet<(&'static str, String), foldhash::fast::RandomState>,
+    seen: HashSet<(&'static str, Text), foldhash::fast::RandomState>,
 }
 
 impl PatientRecord {
@@ -72,7 +72,7 @@ impl PatientRecord {
             return;
         }
         let seen = &mut self.seen;
-        let mut fresh = |kind: &'static str, id: &Option<String>| match id {
+        let mut fresh = |kind: &'static str, id: &Option<Text>| match id {
             Some(id) => seen.insert((kind, id.clone())),
             None => true,
         };
