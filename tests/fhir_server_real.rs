@@ -13,6 +13,7 @@ use std::path::Path;
 use fhir_support::real_server::FhirTestServer;
 use fhir_support::{precondition, request, service_templates, settings};
 use jak_sle_cds::fhir::gather::Gatherer;
+use jak_sle_cds::fhir::model::CodeableConcept;
 use jak_sle_cds::fhir::PatientRecord;
 use serde_json::json;
 
@@ -36,6 +37,11 @@ fn subjects(rec: &PatientRecord) -> Vec<String> {
         .collect()
 }
 
+/// The code of a concept's first coding.
+fn first_code(c: &CodeableConcept) -> Option<String> {
+    c.coding.first()?.code.as_ref().map(ToString::to_string)
+}
+
 fn codes(rec: &PatientRecord) -> Vec<String> {
     let mut out: Vec<String> = rec
         .conditions
@@ -52,7 +58,7 @@ fn codes(rec: &PatientRecord) -> Vec<String> {
                 .iter()
                 .filter_map(|i| i.vaccine_code.as_ref()),
         )
-        .filter_map(|c| c.coding.first()?.code.as_deref().map(str::to_string))
+        .filter_map(first_code)
         .collect();
     out.sort();
     out
@@ -185,15 +191,7 @@ fn observation_codes(rec: &PatientRecord) -> Vec<String> {
     let mut out: Vec<String> = rec
         .observations
         .iter()
-        .filter_map(|o| {
-            o.code
-                .as_ref()?
-                .coding
-                .first()?
-                .code
-                .as_deref()
-                .map(str::to_string)
-        })
+        .filter_map(|o| first_code(o.code.as_ref()?))
         .collect();
     out.sort();
     out
