@@ -9,18 +9,17 @@ import glob
 import json
 import os
 
+medians = {}
 for path in sorted(glob.glob("target/criterion/*/*/new/estimates.json")):
     bench = json.load(open(os.path.join(os.path.dirname(path), "benchmark.json")))
     median_ns = json.load(open(path))["median"]["point_estimate"]
+    medians[bench["full_id"]] = median_ns
     shown = f"{median_ns / 1e6:.1f} ms" if median_ns >= 1e6 else f"{median_ns / 1e3:.1f} µs"
     print(f"{bench['full_id']:45} median {shown}")
 
 # The in-process time against serde_json's scan of the same body, measured in the same run:
 # a figure that travels between machines (docs/perf.md, round 7).
-medians = {}
-for path in glob.glob("target/criterion/evaluate/*/new/estimates.json"):
-    name = os.path.basename(os.path.dirname(os.path.dirname(path)))
-    medians[name] = json.load(open(path))["median"]["point_estimate"]
-full, scan = medians.get("realistic_full"), medians.get("realistic_scan-only")
+full = medians.get("evaluate/realistic/full")
+scan = medians.get("evaluate/realistic/scan-only")
 if full and scan:
     print(f"{'realistic full / scan-only':45} {full / scan:.2f}x")
